@@ -1,0 +1,344 @@
+// The one module that owns WebGPU: adapter and device, errors, shaders,
+// pipelines, buffers, upload/readback and timing. Everything GPU goes through here.
+//
+// Backend and adapter selection: `SER_BACKEND` (vulkan, metal, d3d12, …) and
+// `SER_ADAPTER` (a substring of the adapter name, as `ser doctor --list` prints)
+// or the same fields of `GpuOptions`.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { create, globals } from 'webgpu';
+
+// Dawn's node bindings expose the WebGPU constructors and enums (GPUBufferUsage, …) here.
+Object.assign(globalThis, globals);
+
+export const SHADER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shaders');
+
+export interface GpuOptions {
+  backend?: string;
+  adapter?: string;
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+  isFallback: boolean;
+}
+
+export interface GpuFeatures {
+  f16: boolean;
+  timestamps: boolean;
+  subgroups: boolean;
+}
+
+/** A GPU error, uncaptured validation error or device loss, turned into an exception. */
+export class GpuError extends Error {
+  constructor(message: string, readonly kind: 'validation' | 'out-of-memory' | 'internal' | 'device-lost' | 'no-adapter') {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+/** Limits the kernels care about; we ask for the adapter's maxima of these. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+export type LimitName = (typeof WANTED_LIMITS)[number];
+
+export class Gpu {
+  readonly pipelines = new Map<string, GPUComputePipeline>();
+  readonly shaderModules = new Map<string, GPUShaderModule>();
+  readonly pool: BufferPool;
+  /** First uncaptured error since the last check; thrown at the next sync point. */
+  private pendingError: GpuError | null = null;
+  private lostReason: string | null = null;
+  /** Keeps Dawn's instance alive as long as the device. */
+  instance: GPU | null = null;
+
+  constructor(
+    readonly adapter: GPUAdapter,
+    readonly device: GPUDevice,
+    readonly summary: AdapterSummary,
+    readonly features: GpuFeatures,
+  ) {
+    this.pool = new BufferPool(device);
+    device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      const e = ev.error;
+      const kind = e instanceof GPUOutOfMemoryError ? 'out-of-memory' : e instanceof GPUValidationError ? 'validation' : 'internal';
+      this.pendingError ??= new GpuError(`GPU ${kind} error: ${e.message}`, kind);
+    };
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws the first GPU error seen since the last call, or a device-lost error. */
+  check(): void {
+    if (this.lostReason !== null) {
+      throw new GpuError(`GPU device lost (${this.lostReason}). Work since the last checkpoint is gone; restart the command.`, 'device-lost');
+    }
+    const err = this.pendingError;
+    if (err) {
+      this.pendingError = null;
+      if (err.kind === 'out-of-memory') err.message += ' — try a smaller --batch.';
+      throw err;
+    }
+  }
+
+  /** Waits for all submitted work, then reports any error it caused. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  shaderModule(name: string): GPUShaderModule {
+    let mod = this.shaderModules.get(name);
+    if (!mod) {
+      const code = loadShaderSource(name);
+      mod = this.device.createShaderModule({ label: name, code });
+      this.shaderModules.set(name, mod);
+    }
+    return mod;
+  }
+
+  /**
+   * A compute pipeline for `shaders/<shader>.wgsl`, specialised by its `override`
+   * constants; cached on (shader, layout, constants) so each variant compiles once.
+   */
+  pipeline(shader: string, layout: GPUPipelineLayout | 'auto', layoutKey: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const key = `${shader}|${layoutKey}|${Object.keys(constants)
+      .sort()
+      .map((k) => `${k}=${constants[k]}`)
+      .join(',')}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.device.pushErrorScope('validation');
+      p = this.device.createComputePipeline({
+        label: key,
+        layout,
+        compute: { module: this.shaderModule(shader), entryPoint: 'main', constants },
+      });
+      // Compilation errors surface asynchronously; record them so the next sync throws with the shader's name.
+      void this.device.popErrorScope().then((e) => {
+        if (e) this.pendingError ??= new GpuError(`shader ${shader} failed to compile: ${e.message}`, 'validation');
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** A storage buffer holding `data` (padded to 4 bytes). */
+  upload(data: Float32Array | Uint32Array | Int32Array, label = 'upload'): GPUBuffer {
+    const buf = this.device.createBuffer({
+      label,
+      size: Math.max(16, align(data.byteLength, 16)),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  /** Copies `byteLength` bytes of `buf` back to the CPU (waits for the GPU). */
+  async readBytes(buf: GPUBuffer, byteLength = buf.size, offset = 0): Promise<ArrayBuffer> {
+    const size = align(byteLength, 4);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buf, offset, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.check();
+      throw e;
+    }
+    this.check();
+    const out = staging.getMappedRange().slice(0, byteLength);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  async readF32(buf: GPUBuffer, length?: number, offsetElems = 0): Promise<Float32Array> {
+    const n = length ?? buf.size / 4 - offsetElems;
+    return new Float32Array(await this.readBytes(buf, n * 4, offsetElems * 4));
+  }
+
+  async readU32(buf: GPUBuffer, length?: number): Promise<Uint32Array> {
+    const n = length ?? buf.size / 4;
+    return new Uint32Array(await this.readBytes(buf, n * 4));
+  }
+
+  destroy(): void {
+    this.pool.clear();
+    this.device.destroy();
+  }
+}
+
+/**
+ * Storage buffers recycled by size class (powers of two above 256 B), so that a
+ * training step in steady state creates no buffers. `release` returns a buffer
+ * for reuse by later work; WebGPU orders queue operations, so a buffer released
+ * while earlier commands still read it is safe to overwrite in later commands.
+ */
+export class BufferPool {
+  private free = new Map<number, GPUBuffer[]>();
+  created = 0;
+  constructor(private device: GPUDevice) {}
+
+  static sizeClass(bytes: number): number {
+    let s = 256;
+    while (s < bytes) s *= 2;
+    return s;
+  }
+
+  acquire(bytes: number, label = 'pooled'): GPUBuffer {
+    const size = BufferPool.sizeClass(bytes);
+    const list = this.free.get(size);
+    const buf = list?.pop();
+    if (buf) return buf;
+    this.created++;
+    return this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  release(buf: GPUBuffer): void {
+    const list = this.free.get(buf.size);
+    if (list) list.push(buf);
+    else this.free.set(buf.size, [buf]);
+  }
+
+  clear(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+  }
+}
+
+export function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export function loadShaderSource(name: string): string {
+  const path = join(SHADER_DIR, `${name}.wgsl`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`shader not found: ${path}`);
+  }
+}
+
+const DEFAULT_BACKEND: Record<string, string> = { linux: 'vulkan', darwin: 'metal', win32: 'd3d12' };
+
+function summarise(adapter: GPUAdapter, opts: GpuOptions): AdapterSummary {
+  const info = adapter.info as GPUAdapterInfo & { backendType?: string };
+  // Dawn's node bindings do not report the backend; it is the one we asked for, else the platform's first choice.
+  const backend = info.backendType ?? opts.backend ?? process.env.SER_BACKEND ?? DEFAULT_BACKEND[process.platform] ?? 'unknown';
+  return {
+    vendor: info.vendor || 'unknown',
+    architecture: info.architecture || 'unknown',
+    device: info.device || '',
+    description: info.description || '',
+    backend: String(backend).toLowerCase(),
+    isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+  };
+}
+
+function dawnFlags(opts: GpuOptions): string[] {
+  const flags: string[] = [];
+  const backend = opts.backend ?? process.env.SER_BACKEND;
+  const adapter = opts.adapter ?? process.env.SER_ADAPTER;
+  if (backend) flags.push(`backend=${backend}`);
+  if (adapter) flags.push(`adapter=${adapter}`);
+  return flags;
+}
+
+function ensureRuntimeDir(): void {
+  // Dawn's Vulkan loader path warns (and some drivers fail) without it.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+}
+
+const NO_ADAPTER_HELP =
+  'no WebGPU adapter found. On Debian/Ubuntu run `bash scripts/setup-webgpu.sh` (installs the Vulkan loader and ' +
+  "Mesa's lavapipe CPU driver); elsewhere install a Vulkan driver for your GPU, or Mesa >= 23 lavapipe.";
+
+/** Lists adapters the way Dawn sees them (one entry per backend that yields one). */
+export async function listAdapters(): Promise<AdapterSummary[]> {
+  ensureRuntimeDir();
+  const out: AdapterSummary[] = [];
+  for (const backend of ['vulkan', 'metal', 'd3d12', 'opengl']) {
+    try {
+      const gpu = create([`backend=${backend}`]);
+      for (const pref of ['high-performance', 'low-power'] as const) {
+        const a = await gpu.requestAdapter({ powerPreference: pref });
+        if (!a) continue;
+        const s = summarise(a, { backend });
+        if (!out.some((o) => o.description === s.description && o.backend === s.backend)) out.push(s);
+      }
+    } catch {
+      // Backend not compiled into this Dawn build or not present on this OS.
+    }
+  }
+  return out;
+}
+
+let shared: Promise<Gpu> | null = null;
+
+/** The process-wide GPU (created on first use). */
+export function getGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  shared ??= createGpu(opts).catch((e) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
+}
+
+export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  ensureRuntimeDir();
+  let adapter: GPUAdapter | null = null;
+  let instance: GPU;
+  try {
+    instance = create(dawnFlags(opts));
+    adapter = await instance.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    throw new GpuError(`${NO_ADAPTER_HELP} (${(e as Error).message.split('\n')[0]})`, 'no-adapter');
+  }
+  if (!adapter) throw new GpuError(NO_ADAPTER_HELP, 'no-adapter');
+
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[name];
+    if (typeof v === 'number') requiredLimits[name] = v;
+  }
+  const optional: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups'];
+  const requiredFeatures = optional.filter((f) => adapter!.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'ser-webgpu' });
+  const features: GpuFeatures = {
+    f16: device.features.has('shader-f16'),
+    timestamps: device.features.has('timestamp-query'),
+    subgroups: device.features.has('subgroups'),
+  };
+  const g = new Gpu(adapter, device, summarise(adapter, opts), features);
+  // Dawn's instance must outlive the device: if it is garbage-collected, its event
+  // processing runs on freed memory and the process crashes.
+  g.instance = instance!;
+  return g;
+}

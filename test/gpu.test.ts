@@ -1,0 +1,85 @@
+import { describe, expect, it, afterAll } from 'vitest';
+import { getGpu, BufferPool, GpuError } from '../src/kernels/gpu.js';
+import { Recorder, grid1d, run, timeRecorded } from '../src/kernels/kernel.js';
+import { axpy } from '../src/kernels/axpy.js';
+import { axpyRef } from '../src/ref/axpy.js';
+import { selfTest } from '../src/cli/doctor.js';
+
+const gpu = await getGpu();
+
+describe('gpu runtime', () => {
+  it('runs the self-test kernel on the adapter', async () => {
+    const t = await selfTest(gpu);
+    expect(t.maxError).toBeLessThan(1e-5);
+    expect(t.ok).toBe(true);
+  });
+
+  it('axpy matches the reference on odd sizes, including 1 and one past a workgroup', async () => {
+    for (const n of [1, 255, 257, 4099]) {
+      const x = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3.5);
+      const y = Float32Array.from({ length: n }, (_, i) => i / n);
+      const xb = gpu.upload(x);
+      const yb = gpu.upload(y);
+      run(gpu, (r) => axpy(r, n, -1.25, xb, yb));
+      const got = await gpu.readF32(yb, n);
+      const want = axpyRef(-1.25, x, y);
+      let maxDiff = 0;
+      for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
+      expect(maxDiff, `n=${n}`).toBeLessThan(1e-6);
+      xb.destroy();
+      yb.destroy();
+    }
+  });
+
+  it('folds dispatches past the per-dimension workgroup limit into y', () => {
+    const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+    const [x, y] = grid1d(gpu, (max + 10) * 64, 64);
+    expect(x).toBeLessThanOrEqual(max);
+    expect(x * y).toBeGreaterThanOrEqual(max + 10);
+    const [x1, y1] = grid1d(gpu, 100, 64);
+    expect([x1, y1]).toEqual([2, 1]);
+  });
+
+  it('keeps many dispatches in one submit with distinct params', async () => {
+    const n = 1000;
+    const xb = gpu.upload(new Float32Array(n).fill(1));
+    const yb = gpu.upload(new Float32Array(n));
+    const r = new Recorder(gpu);
+    // 300 dispatches overflow one params arena (256 slots), exercising the second.
+    for (let k = 1; k <= 300; k++) axpy(r, n, k, xb, yb);
+    r.submit();
+    const got = await gpu.readF32(yb, n);
+    expect(got[0]).toBe((300 * 301) / 2);
+    expect(got[n - 1]).toBe((300 * 301) / 2);
+  });
+
+  it('reuses pooled buffers by size class, so steady state allocates nothing', () => {
+    const pool = new BufferPool(gpu.device);
+    const a = pool.acquire(1000);
+    expect(a.size).toBe(1024);
+    pool.release(a);
+    const b = pool.acquire(900);
+    expect(b).toBe(a);
+    expect(pool.created).toBe(1);
+    pool.clear();
+  });
+
+  it('turns a validation error into a GpuError at the next sync', async () => {
+    const tiny = gpu.device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE });
+    const enc = gpu.device.createCommandEncoder();
+    // Copying from a buffer without COPY_SRC usage is a validation error.
+    enc.copyBufferToBuffer(tiny, 0, tiny, 0, 4);
+    gpu.device.queue.submit([enc.finish()]);
+    await expect(gpu.sync()).rejects.toBeInstanceOf(GpuError);
+    await gpu.sync(); // the error is reported once
+  });
+
+  it('times recorded work with a positive duration', async () => {
+    const n = 1 << 16;
+    const xb = gpu.upload(new Float32Array(n).fill(1));
+    const yb = gpu.upload(new Float32Array(n));
+    const ms = await timeRecorded(gpu, (r) => axpy(r, n, 2, xb, yb));
+    expect(ms).toBeGreaterThan(0);
+    expect((await gpu.readF32(yb, 1))[0]).toBe(2);
+  });
+});
