@@ -32,11 +32,12 @@ export function parse(argv: string[], options: Options, help: string, allowPosit
   return parsed;
 }
 
-export function num(v: unknown, name: string, fallback: number, { integer = false, min = -Infinity } = {}): number {
+export function num(v: unknown, name: string, fallback: number, { integer = false, min = -Infinity, max = Infinity } = {}): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}, got '${String(v)}'`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    const range = `${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`;
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}${range}, got '${String(v)}'`);
   }
   return n;
 }

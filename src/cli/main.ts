@@ -6,6 +6,10 @@ import { GpuError } from '../kernels/gpu.js';
 type Command = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
 
 export const COMMANDS: Record<string, Command> = {
+  demo: { summary: 'synthesise a corpus, train, report and predict: the whole pipeline in minutes', load: async () => (await import('./demo.js')).demo },
+  train: { summary: 'train the 3D CNN on corpora (--data KIND=DIR …)', load: async () => (await import('./train.js')).train },
+  evaluate: { summary: 'classification report of a checkpoint on labelled data', load: async () => (await import('./evaluate.js')).evaluate },
+  predict: { summary: 'top-3 emotions of audio files', load: async () => (await import('./predict.js')).predict },
   doctor: { summary: 'show the WebGPU adapter and run a self-test kernel', load: async () => (await import('./doctor.js')).doctor },
 };
 

@@ -1,0 +1,133 @@
+// Differentiable ops: each runs its forward kernels now and records a closure
+// that runs its backward kernels later. Shapes are channels-last (docs/KERNELS.md).
+import { Graph, Parameter, State, Tensor } from './tensor.js';
+import { conv3dForward, conv3dBackwardInput, conv3dBackwardWeight, conv3dOutShape, type Conv3dShape } from '../kernels/conv3d.js';
+import { batchnormForwardTrain, batchnormForwardInference, batchnormBackward } from '../kernels/batchnorm.js';
+import { maxpool3dForward, maxpool3dBackward } from '../kernels/maxpool3d.js';
+import { reluForward, reluBackward } from '../kernels/relu.js';
+import { dropoutForward, dropoutBackward } from '../kernels/dropout.js';
+import { gapForward, gapBackward } from '../kernels/gap.js';
+import { denseForward, denseBackwardInput, denseBackwardWeight } from '../kernels/dense.js';
+import { softmaxFocalLoss } from '../kernels/softmax_focal.js';
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** 3-D convolution of x [N, D, H, W, Cin] with w [kd, kh, kw, Cin, Cout] plus bias. */
+export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding: 'same' | 'valid'): Tensor {
+  const [n, d, h, wd, cin] = x.shape as [number, number, number, number, number];
+  const [kd, kh, kw, , cout] = w.shape as [number, number, number, number, number];
+  const s: Conv3dShape = { n, d, h, w: wd, cin, cout, kd, kh, kw, padding };
+  const y = g.tensor(conv3dOutShape(s), true, 'conv3d');
+  conv3dForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s);
+  g.record(y, () => {
+    const dy = g.gradOf(y);
+    conv3dBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s);
+    if (x.requiresGrad) conv3dBackwardInput(g.r, g.gradOf(x), dy, w.buffer, s);
+  });
+  return y;
+}
+
+export interface BatchNormParams {
+  gamma: Parameter;
+  beta: Parameter;
+  runningMean: State;
+  runningVar: State;
+}
+
+/** Batch norm over every position of each channel (the last axis); Keras momentum 0.99, epsilon 1e-3. */
+export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = 0.99, eps = 1e-3): Tensor {
+  const c = x.shape[x.shape.length - 1]!;
+  const m = x.size / c;
+  const s = { m, c, momentum, eps };
+  const y = g.tensor(x.shape, true, 'batchnorm');
+  if (!g.training) {
+    batchnormForwardInference(g.r, y.buffer, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s);
+    return y;
+  }
+  const mean = g.scratch(c);
+  const invstd = g.scratch(c);
+  batchnormForwardTrain(g.r, y.buffer, mean, invstd, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s);
+  g.record(y, () => {
+    const dx = x.requiresGrad ? g.gradOf(x) : g.scratch(x.size);
+    batchnormBackward(g.r, dx, p.gamma.grad, p.beta.grad, g.gradOf(y), x.buffer, mean, invstd, p.gamma.buffer, s);
+  });
+  return y;
+}
+
+export function relu(g: Graph, x: Tensor): Tensor {
+  const y = g.tensor(x.shape, true, 'relu');
+  reluForward(g.r, y.buffer, x.buffer, x.size);
+  g.record(y, () => reluBackward(g.r, g.gradOf(x), g.gradOf(y), y.buffer, x.size));
+  return y;
+}
+
+/** Max pooling with window = stride over (D, H, W), dropping remainders. */
+export function maxpool3d(g: Graph, x: Tensor, pool: readonly [number, number, number]): Tensor {
+  const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
+  const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2] };
+  const y = g.tensor([n, Math.floor(d / pool[0]), Math.floor(h / pool[1]), Math.floor(w / pool[2]), c], true, 'maxpool3d');
+  const argmax = g.scratch(y.size);
+  maxpool3dForward(g.r, y.buffer, argmax, x.buffer, s);
+  g.record(y, () => maxpool3dBackward(g.r, g.gradOf(x), g.gradOf(y), argmax, s));
+  return y;
+}
+
+/** Inverted dropout; the identity outside training. Masks come from a counter RNG keyed by (seed, step, layer). */
+export function dropout(g: Graph, x: Tensor, rate: number): Tensor {
+  const layer = g.opIndex++;
+  if (!g.training || rate === 0) return x;
+  const s = { n: x.size, rate, seed: (g.seed * 1000 + layer) >>> 0, step: g.step };
+  const y = g.tensor(x.shape, true, 'dropout');
+  dropoutForward(g.r, y.buffer, x.buffer, s);
+  g.record(y, () => dropoutBackward(g.r, g.gradOf(x), g.gradOf(y), s));
+  return y;
+}
+
+/** Global average pooling over (D, H, W): [N, D, H, W, C] → [N, C]. */
+export function globalAvgPool(g: Graph, x: Tensor): Tensor {
+  const n = x.shape[0]!;
+  const c = x.shape[x.shape.length - 1]!;
+  const s = { n, spatial: x.size / (n * c), c };
+  const y = g.tensor([n, c], true, 'gap');
+  gapForward(g.r, y.buffer, x.buffer, s);
+  g.record(y, () => gapBackward(g.r, g.gradOf(x), g.gradOf(y), s));
+  return y;
+}
+
+/** x [M, K] · w [K, N] + b. */
+export function dense(g: Graph, x: Tensor, w: Parameter, b: Parameter): Tensor {
+  const [m, k] = x.shape as [number, number];
+  const nOut = w.shape[1]!;
+  const s = { m, k, n: nOut };
+  const y = g.tensor([m, nOut], true, 'dense');
+  denseForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s);
+  g.record(y, () => {
+    const dy = g.gradOf(y);
+    denseBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s);
+    if (x.requiresGrad) denseBackwardInput(g.r, g.gradOf(x), dy, w.buffer, s);
+  });
+  return y;
+}
+
+export interface LossOutputs {
+  /** Per-sample loss [N]. */
+  loss: GPUBuffer;
+  /** Softmax probabilities [N, classes]. */
+  probs: GPUBuffer;
+}
+
+/**
+ * Softmax + focal loss (gamma 0 and alpha 1 give cross-entropy), fused with its
+ * gradient: the kernel writes d(mean loss)/d(logits) straight into the logits'
+ * gradient buffer, which seeds backward.
+ */
+export function softmaxFocal(g: Graph, logits: Tensor, labels: GPUBuffer, alpha: GPUBuffer, gamma: number): LossOutputs {
+  const [n, classes] = logits.shape as [number, number];
+  const loss = g.scratch(n);
+  const probs = g.scratch(n * classes);
+  const dlogits = g.training && logits.requiresGrad ? g.gradOf(logits) : g.scratch(n * classes);
+  softmaxFocalLoss(g.r, loss, probs, dlogits, logits.buffer, labels, alpha, { n, classes, gamma });
+  return { loss, probs };
+}
+
+export { prod };
