@@ -1,0 +1,54 @@
+// dropout, forward and backward in one shader so that both directions use the
+// very same mask function:
+//   keep(i) = (hash32(hash32(i ^ key) + key) >> 8) >= threshold
+//   forward   (ACCUMULATE = false): y[i]  = keep(i) ? x[i]  * scale : 0
+//   backward  (ACCUMULATE = true):  dx[i] += keep(i) ? dy[i] * scale : 0
+// key = hash32(seed ^ hash32(step + 0x9e3779b9)) is computed on the CPU
+// (dropoutKey in src/ref/dropout.ts); threshold = round(rate * 2^24) and
+// scale = 1 / (1 - rate) (inverted dropout). No mask buffer exists: backward
+// regenerates the mask from (seed, step). hash32 is a full-avalanche 32-bit
+// integer hash (xorshift-multiply, constants from Wellons' "lowbias32"), so the
+// 24 high bits compared with the threshold are close to uniform.
+//
+// Layout: flat f32 arrays of length n.
+// Dispatch: ceil(n / WG) threads in 1-D, folded into y (grid1d).
+// Bindings: 0 params {n: u32, threshold: u32, scale: f32, key: u32},
+//           1 src (read: x or dy), 2 dst (read_write: y or dx).
+override WG: u32 = 256;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  n: u32,
+  threshold: u32,
+  scale: f32,
+  key: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+fn hash32(x: u32) -> u32 {
+  var h = x;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= params.n) {
+    return;
+  }
+  let u = hash32(hash32(i ^ params.key) + params.key);
+  let v = select(0.0, src[i] * params.scale, (u >> 8u) >= params.threshold);
+  if (ACCUMULATE) {
+    dst[i] += v;
+  } else {
+    dst[i] = v;
+  }
+}

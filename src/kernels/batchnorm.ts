@@ -1,0 +1,208 @@
+// Batch normalisation on the GPU over x viewed as [M, C] (channels-last: M = N*D*H*W
+// for a conv activation, N for a dense one). Training uses the batch's mean and
+// biased variance and updates the running statistics with Keras' momentum;
+// inference uses the running statistics. Reference: src/ref/batchnorm.ts.
+//
+// The column sums over M (up to ~740k rows) run in two passes: batchnorm_reduce
+// writes partial sums per (chunk of rows, channel) with a workgroup reduction,
+// then one thread per channel adds its chunks. The forward pass reduces twice
+// (mean, then squares of x - mean) so the variance never subtracts two large sums.
+import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+
+export interface BatchnormShape {
+  /** Rows: every position of a channel (N*D*H*W, or N). */
+  m: number;
+  /** Channels. */
+  c: number;
+  /** Keras' default 1e-3 unless given. */
+  eps?: number;
+  /** Running-statistics momentum, Keras' default 0.99 unless given. */
+  momentum?: number;
+}
+
+export const BN_EPS = 1e-3;
+export const BN_MOMENTUM = 0.99;
+
+export const BATCHNORM_REDUCE: KernelSpec = {
+  shader: 'batchnorm_reduce',
+  params: ['m', 'c', 'rows_per_chunk', 'mode'].map((f) => [f, 'u32'] as const),
+  inputs: ['a', 'x', 'mean', 'invstd'],
+  outputs: ['partial'],
+};
+
+export const BATCHNORM_FORWARD_STATS: KernelSpec = {
+  shader: 'batchnorm_forward_stats',
+  params: [
+    ['c', 'u32'],
+    ['chunks', 'u32'],
+    ['mode', 'u32'],
+    ['inv_m', 'f32'],
+    ['eps', 'f32'],
+    ['momentum', 'f32'],
+  ],
+  inputs: ['partial'],
+  outputs: ['mean', 'invstd', 'running_mean', 'running_var'],
+};
+
+export const BATCHNORM_FORWARD: KernelSpec = {
+  shader: 'batchnorm_forward',
+  params: [
+    ['count', 'u32'],
+    ['c', 'u32'],
+    ['from_var', 'u32'],
+    ['eps', 'f32'],
+  ],
+  inputs: ['x', 'gamma', 'beta', 'mean', 'scale'],
+  outputs: ['y'],
+};
+
+export const BATCHNORM_BACKWARD_STATS: KernelSpec = {
+  shader: 'batchnorm_backward_stats',
+  params: [
+    ['c', 'u32'],
+    ['chunks', 'u32'],
+  ],
+  inputs: ['partial'],
+  outputs: ['sums', 'dgamma', 'dbeta'],
+};
+
+export const BATCHNORM_BACKWARD: KernelSpec = {
+  shader: 'batchnorm_backward',
+  params: [
+    ['count', 'u32'],
+    ['c', 'u32'],
+    ['inv_m', 'f32'],
+  ],
+  inputs: ['dy', 'x', 'mean', 'invstd', 'gamma', 'sums'],
+  outputs: ['dx'],
+};
+
+/** Channel tile × row threads of the reduction workgroup (TR a power of two). */
+export const BN_REDUCE_TILE = { TC: 32, TR: 8 } as const;
+/** At most this many row chunks, each of at least MIN_ROWS rows, per reduction. */
+const MAX_CHUNKS = 512;
+const MIN_ROWS = 64;
+const WG = 256;
+const WG_CHANNEL = 64;
+
+const enum Mode {
+  Mean = 0,
+  Variance = 1,
+  Backward = 2,
+}
+
+interface Chunking {
+  chunks: number;
+  rowsPerChunk: number;
+}
+
+export function bnChunking(m: number): Chunking {
+  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.ceil(m / MIN_ROWS)));
+  const rowsPerChunk = Math.ceil(m / chunks);
+  // Recount so that no chunk is empty.
+  return { chunks: Math.ceil(m / rowsPerChunk), rowsPerChunk };
+}
+
+function reduce(r: Recorder, partial: GPUBuffer, a: GPUBuffer, x: GPUBuffer, mean: GPUBuffer, invstd: GPUBuffer, s: BatchnormShape, k: Chunking, mode: Mode): void {
+  r.dispatch(BATCHNORM_REDUCE, {
+    params: { m: s.m, c: s.c, rows_per_chunk: k.rowsPerChunk, mode },
+    buffers: { a, x, mean, invstd, partial },
+    constants: { ...BN_REDUCE_TILE },
+    workgroups: [Math.ceil(s.c / BN_REDUCE_TILE.TC), k.chunks],
+  });
+}
+
+/**
+ * Training forward: y = gamma (x - mean) invstd + beta with the batch's statistics;
+ * saves mean and invstd [C] for backward and updates runMean and runVar in place.
+ */
+export function batchnormForwardTrain(
+  r: Recorder,
+  y: GPUBuffer,
+  mean: GPUBuffer,
+  invstd: GPUBuffer,
+  x: GPUBuffer,
+  gamma: GPUBuffer,
+  beta: GPUBuffer,
+  runMean: GPUBuffer,
+  runVar: GPUBuffer,
+  s: BatchnormShape,
+): void {
+  const k = bnChunking(s.m);
+  const eps = s.eps ?? BN_EPS;
+  const partial = r.pool.acquire(2 * k.chunks * s.c * 4, 'batchnorm partial');
+  const stats = (mode: Mode) =>
+    r.dispatch(BATCHNORM_FORWARD_STATS, {
+      params: { c: s.c, chunks: k.chunks, mode, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
+      buffers: { partial, mean, invstd, running_mean: runMean, running_var: runVar },
+      constants: { WG: WG_CHANNEL },
+      workgroups: [Math.ceil(s.c / WG_CHANNEL)],
+    });
+  reduce(r, partial, x, x, mean, invstd, s, k, Mode.Mean);
+  stats(Mode.Mean);
+  reduce(r, partial, x, x, mean, invstd, s, k, Mode.Variance);
+  stats(Mode.Variance);
+  normalise(r, y, x, gamma, beta, mean, invstd, s, false);
+  r.releaseAfterSubmit(partial);
+}
+
+/** Inference forward: y = gamma (x - runMean) / sqrt(runVar + eps) + beta. */
+export function batchnormForwardInference(
+  r: Recorder,
+  y: GPUBuffer,
+  x: GPUBuffer,
+  gamma: GPUBuffer,
+  beta: GPUBuffer,
+  runMean: GPUBuffer,
+  runVar: GPUBuffer,
+  s: BatchnormShape,
+): void {
+  normalise(r, y, x, gamma, beta, runMean, runVar, s, true);
+}
+
+function normalise(r: Recorder, y: GPUBuffer, x: GPUBuffer, gamma: GPUBuffer, beta: GPUBuffer, mean: GPUBuffer, scale: GPUBuffer, s: BatchnormShape, fromVar: boolean): void {
+  const count = s.m * s.c;
+  r.dispatch(BATCHNORM_FORWARD, {
+    params: { count, c: s.c, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+    buffers: { x, gamma, beta, mean, scale, y },
+    constants: { WG },
+    workgroups: grid1d(r.gpu, count, WG),
+  });
+}
+
+/**
+ * Backward of the training forward: dx += ..., dgamma += sum dy xhat, dbeta += sum dy,
+ * from the mean and invstd the forward saved.
+ */
+export function batchnormBackward(
+  r: Recorder,
+  dx: GPUBuffer,
+  dgamma: GPUBuffer,
+  dbeta: GPUBuffer,
+  dy: GPUBuffer,
+  x: GPUBuffer,
+  mean: GPUBuffer,
+  invstd: GPUBuffer,
+  gamma: GPUBuffer,
+  s: BatchnormShape,
+): void {
+  const k = bnChunking(s.m);
+  const partial = r.pool.acquire(2 * k.chunks * s.c * 4, 'batchnorm partial');
+  const sums = r.pool.acquire(2 * s.c * 4, 'batchnorm sums');
+  reduce(r, partial, dy, x, mean, invstd, s, k, Mode.Backward);
+  r.dispatch(BATCHNORM_BACKWARD_STATS, {
+    params: { c: s.c, chunks: k.chunks },
+    buffers: { partial, sums, dgamma, dbeta },
+    constants: { WG: WG_CHANNEL },
+    workgroups: [Math.ceil(s.c / WG_CHANNEL)],
+  });
+  const count = s.m * s.c;
+  r.dispatch(BATCHNORM_BACKWARD, {
+    params: { count, c: s.c, inv_m: 1 / s.m },
+    buffers: { dy, x, mean, invstd, gamma, sums, dx },
+    constants: { WG },
+    workgroups: grid1d(r.gpu, count, WG),
+  });
+  r.releaseAfterSubmit(partial);
+  r.releaseAfterSubmit(sums);
+}

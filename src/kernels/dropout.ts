@@ -1,0 +1,51 @@
+// Inverted dropout on the GPU with a counter-based mask: the mask is a hash of
+// (seed, step, element index), so backward regenerates it instead of storing it.
+// Reference and the shared key/threshold arithmetic: src/ref/dropout.ts.
+import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+import { dropoutKey, dropoutThreshold } from '../ref/dropout.js';
+
+export interface DropoutShape {
+  n: number;
+  /** Probability of dropping an element, in [0, 1). */
+  rate: number;
+  seed: number;
+  /** Training step: a new mask every step from the same seed. */
+  step: number;
+  /** false (inference) makes the op the identity, as rate 0 does. */
+  training?: boolean;
+}
+
+export const DROPOUT: KernelSpec = {
+  shader: 'dropout',
+  params: [
+    ['n', 'u32'],
+    ['threshold', 'u32'],
+    ['scale', 'f32'],
+    ['key', 'u32'],
+  ],
+  inputs: ['src'],
+  outputs: ['dst'],
+};
+
+const WG = 256;
+
+function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: DropoutShape, accumulate: boolean): void {
+  const rate = s.training === false ? 0 : s.rate;
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate ${rate} must lie in [0, 1)`);
+  r.dispatch(DROPOUT, {
+    params: { n: s.n, threshold: dropoutThreshold(rate), scale: 1 / (1 - rate), key: dropoutKey(s.seed, s.step) },
+    buffers: { src, dst },
+    constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
+    workgroups: grid1d(r.gpu, s.n, WG),
+  });
+}
+
+/** y = x * mask / (1 - rate); the identity at inference. */
+export function dropoutForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, s: DropoutShape): void {
+  dispatchDropout(r, y, x, s, false);
+}
+
+/** dx += dy * mask / (1 - rate), with the mask of the forward pass of the same (seed, step). */
+export function dropoutBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, s: DropoutShape): void {
+  dispatchDropout(r, dx, dy, s, true);
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { getGpu } from '../src/kernels/gpu.js';
+import { run } from '../src/kernels/kernel.js';
+import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, bnChunking, type BatchnormShape } from '../src/kernels/batchnorm.js';
+import { batchnormBackwardRef, batchnormForwardInferenceRef, batchnormForwardTrainRef } from '../src/ref/batchnorm.js';
+import { dot, expectClose, expectGradient, makeRng, normal, uniform, type Tol } from './util/check.js';
+
+const gpu = await getGpu();
+
+const TOL: Record<string, Tol> = {
+  forward: { atol: 1e-4, rtol: 1e-4 },
+  stats: { atol: 1e-5, rtol: 1e-4 },
+  backward: { atol: 1e-4, rtol: 1e-3 },
+  inference: { atol: 1e-5, rtol: 1e-5 },
+  trainVsInference: { atol: 1e-3, rtol: 1e-3 },
+  refGradient: { atol: 1e-7, rtol: 1e-5 },
+};
+
+const SHAPES: [string, BatchnormShape][] = [
+  ['dense, batch 1 (zero variance)', { m: 1, c: 5 }],
+  ['batch 7 at 1×1×1 spatial', { m: 7, c: 3 }],
+  ['conv map N 2 × 3×5×7, 64 channels', { m: 210, c: 64 }],
+  ['many chunks, channels not a multiple of the tile', { m: 5000, c: 37 }],
+  ['the maximum chunk count, few channels', { m: 40_000, c: 9 }],
+];
+
+function upload(...arrays: (Float32Array | Uint32Array)[]): GPUBuffer[] {
+  return arrays.map((a) => gpu.upload(a));
+}
+
+describe('batchnorm', () => {
+  for (const [name, s] of SHAPES) {
+    it(`training forward, statistics and backward match the reference: ${name}`, async () => {
+      const { m, c } = s;
+      const rand = makeRng(m + c);
+      // An offset mean makes a one-pass E[x^2] - E[x]^2 variance visibly wrong.
+      const x = normal(rand, m * c, 3, 2);
+      const gamma = uniform(rand, c, 0.5, 1.5);
+      const beta = uniform(rand, c);
+      const runMean0 = uniform(rand, c);
+      const runVar0 = uniform(rand, c, 0.5, 2);
+      const dy = uniform(rand, m * c);
+      const dx0 = uniform(rand, m * c);
+      const dgamma0 = uniform(rand, c);
+      const dbeta0 = uniform(rand, c);
+      const [xb, gb, bb, rmb, rvb, dyb, dxb, dgb, dbb] = upload(x, gamma, beta, runMean0, runVar0, dy, dx0, dgamma0, dbeta0);
+      const [yb, meanb, invb] = upload(new Float32Array(m * c), new Float32Array(c), new Float32Array(c));
+      run(gpu, (r) => {
+        batchnormForwardTrain(r, yb!, meanb!, invb!, xb!, gb!, bb!, rmb!, rvb!, s);
+        batchnormBackward(r, dxb!, dgb!, dbb!, dyb!, xb!, meanb!, invb!, gb!, s);
+      });
+      console.log(`batchnorm M=${m} C=${c}: ${bnChunking(m).chunks} chunks of ${bnChunking(m).rowsPerChunk} rows`);
+      const ref = batchnormForwardTrainRef(x, gamma, beta, runMean0, runVar0, s);
+      expectClose(`batchnorm y ${name}`, await gpu.readF32(yb!, m * c), ref.y, TOL.forward!);
+      expectClose(`batchnorm mean ${name}`, await gpu.readF32(meanb!, c), ref.mean, TOL.stats!);
+      expectClose(`batchnorm invstd ${name}`, await gpu.readF32(invb!, c), ref.invstd, TOL.stats!);
+      expectClose(`batchnorm running mean ${name}`, await gpu.readF32(rmb!, c), ref.runMean, TOL.stats!);
+      expectClose(`batchnorm running var ${name}`, await gpu.readF32(rvb!, c), ref.runVar, TOL.stats!);
+      const g = batchnormBackwardRef(dy, x, ref.mean, ref.invstd, gamma, s);
+      expectClose(`batchnorm dx ${name}`, await gpu.readF32(dxb!, m * c), g.dx.map((v, i) => v + dx0[i]!), TOL.backward!);
+      expectClose(`batchnorm dgamma ${name}`, await gpu.readF32(dgb!, c), g.dgamma.map((v, i) => v + dgamma0[i]!), TOL.backward!);
+      expectClose(`batchnorm dbeta ${name}`, await gpu.readF32(dbb!, c), g.dbeta.map((v, i) => v + dbeta0[i]!), TOL.backward!);
+      for (const b of [xb, gb, bb, rmb, rvb, dyb, dxb, dgb, dbb, yb, meanb, invb]) b!.destroy();
+    });
+  }
+
+  it('inference forward matches the reference', async () => {
+    const s: BatchnormShape = { m: 333, c: 17 };
+    const rand = makeRng(5);
+    const x = uniform(rand, s.m * s.c);
+    const gamma = uniform(rand, s.c);
+    const beta = uniform(rand, s.c);
+    const rm = uniform(rand, s.c);
+    const rv = uniform(rand, s.c, 0.1, 3);
+    const [xb, gb, bb, rmb, rvb, yb] = upload(x, gamma, beta, rm, rv, new Float32Array(x.length));
+    run(gpu, (r) => batchnormForwardInference(r, yb!, xb!, gb!, bb!, rmb!, rvb!, s));
+    expectClose('batchnorm inference', await gpu.readF32(yb!, x.length), batchnormForwardInferenceRef(x, gamma, beta, rm, rv, s), TOL.inference!);
+    for (const b of [xb, gb, bb, rmb, rvb, yb]) b!.destroy();
+  });
+
+  it('after many training steps on a constant batch, inference output ≈ training output', async () => {
+    const s: BatchnormShape = { m: 96, c: 8 };
+    const rand = makeRng(6);
+    const x = normal(rand, s.m * s.c, 2, 3);
+    const gamma = uniform(rand, s.c, 0.5, 1.5);
+    const beta = uniform(rand, s.c);
+    const [xb, gb, bb, yb, yib, meanb, invb] = upload(x, gamma, beta, new Float32Array(x.length), new Float32Array(x.length), new Float32Array(s.c), new Float32Array(s.c));
+    // Keras' initial moving statistics: mean 0, variance 1.
+    const [rmb, rvb] = upload(new Float32Array(s.c), new Float32Array(s.c).fill(1));
+    // 0.99^1200 ≈ 6e-6 of the initial statistics remains.
+    const steps = 1200;
+    for (let i = 0; i < steps; i += 100) {
+      run(gpu, (r) => {
+        for (let k = 0; k < 100; k++) batchnormForwardTrain(r, yb!, meanb!, invb!, xb!, gb!, bb!, rmb!, rvb!, s);
+      });
+      await gpu.sync();
+    }
+    run(gpu, (r) => batchnormForwardInference(r, yib!, xb!, gb!, bb!, rmb!, rvb!, s));
+    const train = await gpu.readF32(yb!, x.length);
+    const infer = await gpu.readF32(yib!, x.length);
+    expectClose('batchnorm inference vs training output', infer, train, TOL.trainVsInference!);
+    // And the step really changed the statistics away from the initial (0, 1).
+    expect(Math.abs(infer[0]! - ((x[0]! - 0) * gamma[0]!) / Math.sqrt(1 + 1e-3) - beta[0]!)).toBeGreaterThan(0.01);
+    for (const b of [xb, gb, bb, yb, yib, meanb, invb, rmb, rvb]) b!.destroy();
+  });
+
+  it('reference gradients of the training forward match finite differences', () => {
+    const s = { m: 6, c: 3 };
+    const rand = makeRng(7);
+    const x = Float64Array.from(normal(rand, s.m * s.c, 1, 2));
+    const gamma = Float64Array.from(uniform(rand, s.c, 0.5, 1.5));
+    const beta = Float64Array.from(uniform(rand, s.c));
+    const zeros = new Float64Array(s.c);
+    const r = uniform(rand, s.m * s.c);
+    const fwd = (xs: ArrayLike<number>, gs: ArrayLike<number>, bs: ArrayLike<number>) => batchnormForwardTrainRef(xs, gs, bs, zeros, zeros, s);
+    const saved = fwd(x, gamma, beta);
+    const g = batchnormBackwardRef(r, x, saved.mean, saved.invstd, gamma, s);
+    expectGradient('batchnorm dx', (xs) => dot(fwd(xs, gamma, beta).y, r), x, g.dx, TOL.refGradient!);
+    expectGradient('batchnorm dgamma', (gs) => dot(fwd(x, gs, beta).y, r), gamma, g.dgamma, TOL.refGradient!);
+    expectGradient('batchnorm dbeta', (bs) => dot(fwd(x, gamma, bs).y, r), beta, g.dbeta, TOL.refGradient!);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { getGpu } from '../src/kernels/gpu.js';
+import { run } from '../src/kernels/kernel.js';
+import { dropoutBackward, dropoutForward, type DropoutShape } from '../src/kernels/dropout.js';
+import { dropoutBackwardRef, dropoutForwardRef, dropoutMaskRef } from '../src/ref/dropout.js';
+import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
+
+const gpu = await getGpu();
+
+const TOL: Record<string, Tol> = {
+  forward: { atol: 0, rtol: 1e-6 },
+  backward: { atol: 1e-7, rtol: 1e-6 },
+  refGradient: { atol: 1e-8, rtol: 1e-6 },
+};
+
+async function forward(x: Float32Array, s: DropoutShape): Promise<Float32Array> {
+  const xb = gpu.upload(x);
+  const yb = gpu.upload(new Float32Array(x.length));
+  run(gpu, (r) => dropoutForward(r, yb, xb, s));
+  const y = await gpu.readF32(yb, x.length);
+  xb.destroy();
+  yb.destroy();
+  return y;
+}
+
+describe('dropout', () => {
+  it('forward and backward match the reference bit for bit in the mask (sizes 1, 257, 4099)', async () => {
+    const rand = makeRng(3);
+    for (const n of [1, 257, 4099]) {
+      const s: DropoutShape = { n, rate: 0.3, seed: 1234, step: 7 };
+      const x = uniform(rand, n, 0.5, 1.5);
+      const dy = uniform(rand, n);
+      const dx0 = uniform(rand, n);
+      const xb = gpu.upload(x);
+      const yb = gpu.upload(new Float32Array(n));
+      const dyb = gpu.upload(dy);
+      const dxb = gpu.upload(dx0);
+      run(gpu, (r) => {
+        dropoutForward(r, yb, xb, s);
+        dropoutBackward(r, dxb, dyb, s);
+      });
+      expectClose(`dropout forward n=${n}`, await gpu.readF32(yb, n), dropoutForwardRef(x, s.rate, s.seed, s.step), TOL.forward!);
+      const want = dropoutBackwardRef(dy, s.rate, s.seed, s.step).map((v, i) => v + dx0[i]!);
+      expectClose(`dropout backward n=${n}`, await gpu.readF32(dxb, n), want, TOL.backward!);
+      for (const b of [xb, yb, dyb, dxb]) b.destroy();
+    }
+  });
+
+  it('keeps 1 - rate of the elements within 5 standard deviations, scaled by 1 / (1 - rate)', async () => {
+    const n = 1 << 16;
+    const x = new Float32Array(n).fill(1);
+    for (const rate of [0.2, 0.5]) {
+      const y = await forward(x, { n, rate, seed: 99, step: 0 });
+      const kept = y.filter((v) => v !== 0);
+      const p = 1 - rate;
+      const sd = Math.sqrt(n * p * (1 - p));
+      console.log(`dropout rate ${rate}: kept ${kept.length} of ${n}, expected ${(n * p).toFixed(0)} ± ${sd.toFixed(0)}`);
+      expect(Math.abs(kept.length - n * p)).toBeLessThan(5 * sd);
+      expect(kept.every((v) => Math.abs(v - 1 / p) < 1e-6)).toBe(true);
+    }
+  });
+
+  it('is deterministic by (seed, step) and differs across steps and seeds', async () => {
+    const n = 4096;
+    const x = new Float32Array(n).fill(1);
+    const base = { n, rate: 0.5 };
+    const a = await forward(x, { ...base, seed: 5, step: 1 });
+    const again = await forward(x, { ...base, seed: 5, step: 1 });
+    const nextStep = await forward(x, { ...base, seed: 5, step: 2 });
+    const otherSeed = await forward(x, { ...base, seed: 6, step: 1 });
+    expect(Array.from(again)).toEqual(Array.from(a));
+    const agree = (u: Float32Array, v: Float32Array) => u.reduce((t, _, i) => t + ((u[i] !== 0) === (v[i] !== 0) ? 1 : 0), 0) / n;
+    // Independent masks at rate 0.5 agree on about half the elements.
+    expect(Math.abs(agree(a, nextStep) - 0.5)).toBeLessThan(0.05);
+    expect(Math.abs(agree(a, otherSeed) - 0.5)).toBeLessThan(0.05);
+  });
+
+  it('is the identity at inference and at rate 0', async () => {
+    const rand = makeRng(8);
+    const x = uniform(rand, 1000);
+    expect(Array.from(await forward(x, { n: 1000, rate: 0.4, seed: 1, step: 1, training: false }))).toEqual(Array.from(x));
+    expect(Array.from(await forward(x, { n: 1000, rate: 0, seed: 1, step: 1 }))).toEqual(Array.from(x));
+  });
+
+  it('reference gradient matches finite differences; neighbouring elements are not correlated', () => {
+    const rand = makeRng(11);
+    const x = uniform(rand, 40);
+    const r = uniform(rand, 40);
+    const f = (xs: Float64Array) => dot(dropoutForwardRef(xs, 0.3, 3, 4), r);
+    expectGradient('dropout dx', f, x, dropoutBackwardRef(r, 0.3, 3, 4), TOL.refGradient!);
+    const m = dropoutMaskRef(1 << 14, 0.5, 1, 1);
+    let same = 0;
+    for (let i = 1; i < m.length; i++) same += m[i] === m[i - 1] ? 1 : 0;
+    expect(Math.abs(same / (m.length - 1) - 0.5)).toBeLessThan(0.03);
+  });
+});
