@@ -81,27 +81,45 @@ describe('Ser3dCnn through the autograd', () => {
     const logitErr = relErr(gotLogits, want.logits);
     console.log(`logits: max rel diff ${logitErr.toExponential(2)}`);
     expect(logitErr).toBeLessThan(1e-3);
+    const errors: Record<string, number> = {};
     for (const p of model.params) {
-      const err = relErr(await gpu.readF32(p.grad, p.size), want.grads[p.name]!);
-      if (err > 2e-3) console.log(`${p.name}: max rel diff ${err.toExponential(2)}`);
-      expect(err, p.name).toBeLessThan(5e-3);
+      const want1 = want.grads[p.name]!;
+      const got = await gpu.readF32(p.grad, p.size);
+      // A shift that only feeds batch norm has a zero gradient in exact arithmetic (BN subtracts the
+      // mean): the conv/dense biases before BN, and bn5.beta (its output reaches bn6 through GAP and a
+      // linear layer). Both sides are rounding noise there, so compare on the scale of the layer's weights.
+      const feedsBn = /^conv\d+\.bias$|^dense[12]\.bias$|^bn5\.beta$/.test(p.name);
+      if (feedsBn) {
+        const kernel = want.grads[p.name.replace('bias', 'kernel').replace('beta', 'gamma')]!;
+        const scale = Math.max(...Array.from(kernel, Math.abs));
+        errors[p.name] = Math.max(...Array.from(got, (v, i) => Math.abs(v - want1[i]!))) / scale;
+      } else {
+        errors[p.name] = relErr(got, want1);
+      }
     }
+    console.log(Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
+    for (const [name, err] of Object.entries(errors)) expect(err, name).toBeLessThan(5e-3);
   });
 
   it('after the first step a training step creates no buffers or pipelines, and the loss falls on a fixed batch', async () => {
     const model = new Ser3dCnn(gpu, { classes: CLASSES, input: INPUT, width: WIDTH }, 1);
     const n = 8;
     const { x, y } = randomBatch(n, 3);
-    const engine = new Engine(gpu, model, n, new Float32Array(CLASSES.length).fill(1 / CLASSES.length), 2, { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 });
-    const first = await engine.trainStep(x, y);
-    await engine.trainStep(x, y);
+    // Make the classes learnable: a class-dependent brightness on top of the noise.
+    const size = x.length / n;
+    x.forEach((v, i) => (x[i] = 0.3 * v + y[Math.floor(i / size)]! / CLASSES.length));
+    const engine = new Engine(gpu, model, n, new Float32Array(CLASSES.length).fill(1 / CLASSES.length), 2, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-7 });
+    const losses = [(await engine.trainStep(x, y)).loss, (await engine.trainStep(x, y)).loss];
     const buffers = gpu.pool.created;
     const pipelines = gpu.pipelines.size;
-    let last = first;
-    for (let i = 0; i < 40; i++) last = await engine.trainStep(x, y);
+    for (let i = 0; i < 30; i++) losses.push((await engine.trainStep(x, y)).loss);
+    // Dropout makes single steps noisy: compare the means of the first and last few.
+    const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
+    const before = mean(losses.slice(0, 3));
+    const after = mean(losses.slice(-5));
     expect(gpu.pool.created).toBe(buffers);
     expect(gpu.pipelines.size).toBe(pipelines);
-    console.log(`loss ${first.loss.toFixed(4)} → ${last.loss.toFixed(4)}`);
-    expect(last.loss).toBeLessThan(first.loss * 0.5);
+    console.log(`training loss ${before.toFixed(4)} → ${after.toFixed(4)}`);
+    expect(after).toBeLessThan(before * 0.5);
   });
 });
