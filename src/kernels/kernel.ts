@@ -122,9 +122,12 @@ export class Recorder {
   /** Buffers to return to the pool once this recorder's work is submitted. */
   private toRelease: GPUBuffer[] = [];
   dispatches = 0;
+  /** With a profiler, every dispatch gets its own timestamped pass (slower; for `SER_PROFILE=1` runs). */
+  private profiler: Profiler | null;
 
   constructor(readonly gpu: Gpu, label = 'step') {
     this.encoder = gpu.device.createCommandEncoder({ label });
+    this.profiler = profilerOf(gpu);
   }
 
   get pool(): BufferPool {
@@ -195,10 +198,16 @@ export class Recorder {
     const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`${spec.shader}: dispatch ${x}×${y}×${z} exceeds ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
+    const timed = this.profiler?.slot(spec.shader, d.constants);
+    if (timed) {
+      this.endPass();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: timed });
+    }
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    if (timed) this.endPass();
     this.dispatches++;
   }
 
@@ -222,7 +231,9 @@ export class Recorder {
     this.endPass();
     // writeBuffer is ordered before the submit on the queue, so the arenas may be reused right after.
     for (const a of this.arenas) a.flush();
+    this.profiler?.resolve(this.encoder);
     this.gpu.device.queue.submit([this.encoder.finish()]);
+    void this.profiler?.collect();
     this.submitted = true;
     const cache = cacheOf(this.gpu);
     cache.arenas.push(...this.arenas);
@@ -279,4 +290,76 @@ export async function timeRecorded(gpu: Gpu, record: (r: Recorder) => void): Pro
   run(gpu, record, 'timed');
   await gpu.sync();
   return performance.now() - t0;
+}
+
+/**
+ * Per-kernel GPU time, enabled by `SER_PROFILE=1`: timestamps around every
+ * dispatch, summed per shader and printed at exit. Only for finding hot spots —
+ * one pass per dispatch changes the scheduling it measures.
+ */
+class Profiler {
+  private querySet: GPUQuerySet;
+  private resolveBuf: GPUBuffer;
+  private labels: string[] = [];
+  readonly totals = new Map<string, { ms: number; count: number }>();
+  private busy: Promise<void> = Promise.resolve();
+  static readonly CAPACITY = 2048;
+
+  constructor(private gpu: Gpu) {
+    this.querySet = gpu.device.createQuerySet({ type: 'timestamp', count: Profiler.CAPACITY * 2 });
+    this.resolveBuf = gpu.device.createBuffer({ size: Profiler.CAPACITY * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    process.on('exit', () => this.print());
+  }
+
+  slot(shader: string, constants?: Record<string, number>): GPUComputePassTimestampWrites | undefined {
+    if (this.labels.length >= Profiler.CAPACITY) return undefined;
+    const i = this.labels.length;
+    this.labels.push(constants ? `${shader}` : shader);
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+
+  private pending: { labels: string[]; buf: GPUBuffer } | null = null;
+
+  resolve(encoder: GPUCommandEncoder): void {
+    const n = this.labels.length;
+    if (n === 0) return;
+    const buf = this.gpu.device.createBuffer({ size: n * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuf, 0);
+    encoder.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, n * 16);
+    this.pending = { labels: this.labels, buf };
+    this.labels = [];
+  }
+
+  collect(): Promise<void> {
+    const p = this.pending;
+    this.pending = null;
+    if (!p) return this.busy;
+    this.busy = this.busy.then(async () => {
+      await p.buf.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(p.buf.getMappedRange());
+      p.labels.forEach((label, i) => {
+        const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+        const e = this.totals.get(label) ?? { ms: 0, count: 0 };
+        e.ms += ms;
+        e.count++;
+        this.totals.set(label, e);
+      });
+      p.buf.unmap();
+      p.buf.destroy();
+    });
+    return this.busy;
+  }
+
+  print(): void {
+    const rows = [...this.totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+    process.stderr.write(`\nGPU time per shader (SER_PROFILE), total ${total.toFixed(0)} ms\n`);
+    for (const [label, e] of rows) process.stderr.write(`  ${label.padEnd(32)} ${e.ms.toFixed(1).padStart(10)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.count}\n`);
+  }
+}
+
+const profilers = new WeakMap<Gpu, Profiler | null>();
+function profilerOf(gpu: Gpu): Profiler | null {
+  if (!profilers.has(gpu)) profilers.set(gpu, process.env.SER_PROFILE && gpu.features.timestamps ? new Profiler(gpu) : null);
+  return profilers.get(gpu)!;
 }

@@ -1,0 +1,154 @@
+// Golden tests of the mel front end against librosa 0.10 fixtures (../shared/fixtures/librosa):
+// the filterbank, and the GPU front end's mel power and power_to_db for every
+// fixture setting; plus the float64 CPU reference against the same fixtures.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getGpu } from '../src/kernels/gpu.js';
+import { MelFrontend, type FrontendSettings } from '../src/dsp/frontend.js';
+import { melFilterbank } from '../src/dsp/mel.js';
+import { melSpectrogramRef } from '../src/ref/melspec.js';
+import { decodeAudio } from '../src/dsp/wav.js';
+
+const FIX = join('..', 'shared', 'fixtures', 'librosa');
+const EMODB = join('..', 'shared', 'data', 'emodb');
+
+interface Manifest {
+  params: { sr: number; n_fft: number; hop_length: number; n_mels: number; fmin: number; fmax: number | null; htk: boolean; norm: string | null };
+  filterbank: { file: string; shape: [number, number] };
+  files: { wav: string; power: string; db: string; shape: [number, number] }[];
+}
+
+/** Tolerances: filterbank relative to the row's peak; dB absolute; power relative where above the top_db floor. */
+const TOL = {
+  filterbank: { atolOfPeak: 1e-6, rtol: 1e-6 },
+  db: { atol: 0.05 },
+  power: { rtol: 2e-3, atolOfMax: 1e-8 },
+};
+
+function f32(path: string): Float32Array {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function settingsOf(m: Manifest): FrontendSettings {
+  const p = m.params;
+  return {
+    sampleRate: p.sr,
+    nFft: p.n_fft,
+    hop: p.hop_length,
+    nMels: p.n_mels,
+    fmin: p.fmin,
+    fmax: p.fmax ?? undefined,
+    melScale: p.htk ? 'htk' : 'slaney',
+    melNorm: p.norm === 'slaney' ? 'slaney' : 'none',
+    topDb: 80,
+    amin: 1e-10,
+    timesteps: 3,
+    framesPerStep: 60,
+  };
+}
+
+/**
+ * Compares a [nMels][frames] result with librosa's: max |ΔdB| over every element
+ * (clamped elements included; the clamp is continuous so they never increase it)
+ * and over the elements whose librosa power is above the top_db floor; and the
+ * relative power error over those elements.
+ */
+function compare(power: ArrayLike<number>, db: ArrayLike<number>, wantPower: Float32Array, wantDb: Float32Array) {
+  let maxP = 0;
+  for (const v of wantPower) maxP = Math.max(maxP, v);
+  let dbAll = 0;
+  let dbAbove = 0;
+  let powerWorst = 0;
+  let above = 0;
+  for (let i = 0; i < wantDb.length; i++) {
+    const d = Math.abs(db[i]! - wantDb[i]!);
+    dbAll = Math.max(dbAll, d);
+    if (wantDb[i]! > -80) {
+      above++;
+      dbAbove = Math.max(dbAbove, d);
+      const excess = Math.abs(power[i]! - wantPower[i]!) - TOL.power.atolOfMax * maxP;
+      powerWorst = Math.max(powerWorst, excess / Math.abs(wantPower[i]!));
+    }
+  }
+  return { dbAll, dbAbove, powerWorst, above };
+}
+
+const gpu = await getGpu();
+
+for (const setting of ['default', 'small', 'htk']) {
+  const manifest = JSON.parse(readFileSync(join(FIX, setting, 'manifest.json'), 'utf8')) as Manifest;
+  const s = settingsOf(manifest);
+  describe(`librosa golden, ${setting} (n_fft ${s.nFft}, hop ${s.hop}, ${s.nMels} mels, ${s.melScale}/${s.melNorm})`, () => {
+    it('filterbank matches librosa.filters.mel within 1e-6 relative', () => {
+      const want = f32(join(FIX, setting, manifest.filterbank.file));
+      const [rows, bins] = manifest.filterbank.shape;
+      const got = melFilterbank({ ...s, scale: s.melScale, norm: s.melNorm });
+      expect(got.length).toBe(rows * bins);
+      let worst = 0;
+      for (let m = 0; m < rows; m++) {
+        let peak = 0;
+        for (let k = 0; k < bins; k++) peak = Math.max(peak, Math.abs(want[m * bins + k]!));
+        for (let k = 0; k < bins; k++) {
+          const i = m * bins + k;
+          const err = Math.abs(got[i]! - want[i]!) / (TOL.filterbank.atolOfPeak * peak + TOL.filterbank.rtol * Math.abs(want[i]!));
+          worst = Math.max(worst, err);
+        }
+      }
+      console.log(`${setting} filterbank: worst error / tolerance = ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1);
+    });
+
+    it('GPU mel power and power_to_db match librosa on every fixture file (batched)', async () => {
+      const clips = manifest.files.map((f) => decodeAudio(readFileSync(join(EMODB, f.wav)), f.wav).samples);
+      const fe = new MelFrontend(gpu, s);
+      const got = await fe.melBatch(clips);
+      manifest.files.forEach((f, i) => {
+        expect([s.nMels, got[i]!.frames]).toEqual(f.shape);
+        const r = compare(got[i]!.power, got[i]!.db, f32(join(FIX, setting, f.power)), f32(join(FIX, setting, f.db)));
+        console.log(`${setting} ${f.wav} GPU: max |ΔdB| ${r.dbAbove.toFixed(4)} above floor (${r.above} values), ${r.dbAll.toFixed(4)} overall; worst power err/|ref| ${r.powerWorst.toExponential(2)}`);
+        expect(r.dbAbove).toBeLessThanOrEqual(TOL.db.atol);
+        expect(r.dbAll).toBeLessThanOrEqual(TOL.db.atol);
+        expect(r.powerWorst).toBeLessThanOrEqual(TOL.power.rtol);
+      });
+    });
+
+    it('float64 CPU reference matches librosa too', () => {
+      const f = manifest.files[0]!;
+      const x = decodeAudio(readFileSync(join(EMODB, f.wav)), f.wav).samples;
+      const ref = melSpectrogramRef(x, { ...s, scale: s.melScale, norm: s.melNorm });
+      const r = compare(ref.power, ref.db, f32(join(FIX, setting, f.power)), f32(join(FIX, setting, f.db)));
+      console.log(`${setting} ${f.wav} CPU f64: max |ΔdB| ${r.dbAbove.toFixed(4)} above floor, worst power err/|ref| ${r.powerWorst.toExponential(2)}`);
+      expect(r.dbAbove).toBeLessThanOrEqual(TOL.db.atol);
+      expect(r.powerWorst).toBeLessThanOrEqual(TOL.power.rtol);
+    });
+  });
+}
+
+describe('ser mel --json', () => {
+  it('prints librosa-shaped power and dB for a fixture file; bad input exits non-zero naming the file', async () => {
+    const { mel } = await import('../src/cli/mel.js');
+    const { vi } = await import('vitest');
+    const manifest = JSON.parse(readFileSync(join(FIX, 'htk', 'manifest.json'), 'utf8')) as Manifest;
+    const f = manifest.files[0]!;
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    let rc: number;
+    try {
+      rc = await mel([join(EMODB, f.wav), '--n-fft', '512', '--hop', '160', '--n-mels', '64', '--fmin', '20', '--fmax', '7600', '--mel-scale', 'htk', '--mel-norm', 'none', '--json']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(rc).toBe(0);
+    const j = JSON.parse(out) as { shape: number[]; power: number[]; db: number[] };
+    expect(j.shape).toEqual(f.shape);
+    const r = compare(j.power, j.db, f32(join(FIX, 'htk', f.power)), f32(join(FIX, 'htk', f.db)));
+    console.log(`ser mel --json (htk setting): max |ΔdB| ${r.dbAll.toFixed(4)}`);
+    expect(r.dbAll).toBeLessThanOrEqual(TOL.db.atol);
+    await expect(mel(['/nonexistent/x.wav', '--json'])).rejects.toThrow(/^\/nonexistent\/x\.wav: cannot read: ENOENT$/);
+  });
+});
