@@ -1,0 +1,94 @@
+// The EmoDB benchmark of docs/RESULTS.md, one command per table:
+//
+//   npx tsx bench/emodb_results.ts random    [--width F] [--epochs N] [--seeds 0,1,2,3,4]
+//   npx tsx bench/emodb_results.ts loso      [--width F] [--epochs N]
+//   npx tsx bench/emodb_results.ts ablation  [--width F] [--epochs N] [--seeds …]
+//
+// random: the report's recipe on a stratified 70/15/15 split, several seeds.
+// loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
+//       training speakers' clips, stratified), per-speaker and mean accuracy.
+// ablation: the random split without augmentation, with cross-entropy instead of
+//       focal loss, and without oversampling.
+// Each run's folder goes to runs/emodb/<table>/<name>; the summary (JSON and a
+// Markdown table) to runs/emodb/<table>.json and .md.
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getGpu } from '../src/kernels/gpu.js';
+import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
+import { leaveOneSpeakerOut, splitItems } from '../src/data/split.js';
+import { DEFAULT_RUN, trainRun, type RunOptions } from '../src/train/run.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    width: { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '100' },
+    seeds: { type: 'string', default: '0,1,2,3,4' },
+    data: { type: 'string', default: '../shared/data/emodb' },
+    out: { type: 'string', default: 'runs/emodb' },
+    batch: { type: 'string', default: '32' },
+  },
+});
+const table = positionals[0] ?? 'random';
+const width = Number(values.width);
+const epochs = Number(values.epochs);
+const seeds = values.seeds!.split(',').map(Number);
+const out = resolve(values.out!, table);
+mkdirSync(out, { recursive: true });
+
+const gpu = await getGpu();
+const { items } = await scanDataArgs([`emodb=${resolve(values.data!)}`]);
+const base: Omit<RunOptions, 'out'> = { ...DEFAULT_RUN, classes: CLASS_NAMES, width, epochs, batch: Number(values.batch), quiet: true, cacheDir: '.cache/features' };
+
+interface Row {
+  name: string;
+  accuracy: number;
+  macro_f1: number;
+  epochs: number;
+  seconds: number;
+}
+const rows: Row[] = [];
+async function one(name: string, o: Partial<RunOptions>): Promise<void> {
+  const r = await trainRun(gpu, items, { ...base, ...o, out: join(out, name) });
+  const row = { name, accuracy: r.test.accuracy, macro_f1: r.test.macro_f1, epochs: r.fit.history.length, seconds: r.seconds };
+  rows.push(row);
+  console.log(JSON.stringify(row));
+}
+
+if (table === 'random') {
+  for (const seed of seeds) await one(`seed${seed}`, { seed });
+} else if (table === 'ablation') {
+  for (const seed of seeds) {
+    await one(`no-augment-seed${seed}`, { seed, augmentCopies: 0 });
+    await one(`cross-entropy-seed${seed}`, { seed, loss: 'ce' });
+    await one(`no-oversample-seed${seed}`, { seed, oversample: false });
+  }
+} else if (table === 'loso') {
+  for (const fold of leaveOneSpeakerOut(items)) {
+    const inner = splitItems(fold.train, { seed: 0, ratios: [85, 15, 0] });
+    await one(`speaker-${fold.speaker.replace(':', '')}`, { presplit: { train: inner.train, val: inner.val, test: fold.test }, seed: 0 });
+  }
+} else {
+  throw new Error(`unknown table '${table}' (random, loso, ablation)`);
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]): number => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)) * (xs.length / Math.max(1, xs.length - 1)));
+const groups = new Map<string, Row[]>();
+for (const r of rows) {
+  const key = r.name.replace(/-?seed\d+$/, '') || 'report recipe';
+  groups.set(key, [...(groups.get(key) ?? []), r]);
+}
+const md = [`| run | accuracy | macro F1 | epochs | wall time |`, `| --- | --- | --- | --- | --- |`];
+for (const [key, rs] of groups) {
+  const acc = rs.map((r) => r.accuracy);
+  const f1 = rs.map((r) => r.macro_f1);
+  const pm = (xs: number[]): string => (xs.length > 1 ? `${(100 * mean(xs)).toFixed(1)} ± ${(100 * sd(xs)).toFixed(1)}` : (100 * xs[0]!).toFixed(1));
+  md.push(`| ${key} (${rs.length} run${rs.length > 1 ? 's' : ''}) | ${pm(acc)} % | ${pm(f1)} | ${mean(rs.map((r) => r.epochs)).toFixed(0)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} s |`);
+}
+if (table === 'loso') md.push(`| **mean over speakers** | ${(100 * mean(rows.map((r) => r.accuracy))).toFixed(1)} % | ${mean(rows.map((r) => r.macro_f1)).toFixed(3)} | | |`);
+const header = `EmoDB, ${table}, width ${width}, up to ${epochs} epochs, adapter: ${gpu.summary.description}\n\n`;
+writeFileSync(join(out, '..', `${table}.json`), JSON.stringify({ table, width, epochs, adapter: gpu.summary.description, rows }, null, 1));
+writeFileSync(join(out, '..', `${table}.md`), header + md.join('\n') + '\n');
+console.log(header + md.join('\n'));

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { getGpu } from '../src/kernels/gpu.js';
+import { run } from '../src/kernels/kernel.js';
+import {
+  conv3dBackwardInput,
+  conv3dBackwardWeight,
+  conv3dForward,
+  conv3dOutShape,
+  conv3dWeightSplits,
+  chooseTiles,
+  type Conv3dShape,
+  type Conv3dTiles,
+} from '../src/kernels/conv3d.js';
+import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
+
+const gpu = await getGpu();
+
+/** |gpu - ref| <= atol + rtol·|ref|, per direction (float32 sums of up to a few hundred products of values in [-1, 1]). */
+const TOL = {
+  forward: { atol: 2e-5, rtol: 1e-4 },
+  backward_input: { atol: 2e-5, rtol: 1e-4 },
+  backward_weight: { atol: 5e-5, rtol: 1e-4 },
+  backward_bias: { atol: 5e-5, rtol: 1e-4 },
+} as const;
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  });
+}
+
+const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+function compare(label: string, got: Float32Array, want: ArrayLike<number>, tol: { atol: number; rtol: number }): void {
+  let maxDiff = 0;
+  let worst = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    maxDiff = Math.max(maxDiff, d);
+    if (d > tol.atol + tol.rtol * Math.abs(want[i]!) && worst < 0) worst = i;
+  }
+  console.log(`${label}: max diff ${maxDiff.toExponential(2)}`);
+  expect(worst, `${label}: first mismatch at ${worst}: got ${got[worst]}, want ${want[worst]}`).toBe(-1);
+}
+
+const sh = (n: number, d: number, h: number, w: number, cin: number, cout: number, k: [number, number, number], padding: 'same' | 'valid'): Conv3dShape => ({
+  n, d, h, w, cin, cout, kd: k[0], kh: k[1], kw: k[2], padding,
+});
+
+/**
+ * Most cases share one small tile set, so the file compiles few pipeline variants
+ * (each costs seconds on a CPU driver) while still spanning many tiles per shape.
+ */
+const SMALL: Conv3dTiles = { bm: 16, bn: 16, bk: 8, tm: 4, tn: 4 };
+
+interface Case {
+  name: string;
+  s: Conv3dShape;
+  tiles?: Conv3dTiles;
+}
+
+const CASES: Case[] = [
+  { name: 'first layer: Cin 1, 1×5×5, same', s: sh(2, 3, 11, 9, 1, 8, [1, 5, 5], 'same') },
+  { name: 'batch 1, 1×3×3, odd channels 3→5, valid', s: sh(1, 2, 7, 6, 3, 5, [1, 3, 3], 'valid') },
+  { name: '3×3×3 (kd > 1), channels 7→7, same', s: sh(2, 4, 5, 6, 7, 7, [3, 3, 3], 'same') },
+  { name: '1×1 spatial, 1×1×1 kernel, channels 5→3', s: sh(3, 1, 1, 1, 5, 3, [1, 1, 1], 'same') },
+  { name: '1×1 spatial with a 1×3×3 kernel (all but the centre tap padded)', s: sh(2, 1, 1, 1, 8, 12, [1, 3, 3], 'same') },
+  { name: 'vec4 paths: channels 8→12, 1×3×3, same', s: sh(2, 3, 6, 5, 8, 12, [1, 3, 3], 'same') },
+  { name: 'even kernel 2×2×2, same (pads 0 before, 1 after)', s: sh(2, 3, 4, 5, 4, 6, [2, 2, 2], 'same') },
+  { name: '3×3×3 valid, channels 4→8', s: sh(1, 4, 5, 6, 4, 8, [3, 3, 3], 'valid') },
+  {
+    name: 'sizes not multiples of small tiles (many tiles, K slices, row and column edges)',
+    s: sh(2, 2, 9, 7, 12, 20, [1, 3, 3], 'same'),
+    tiles: { bm: 16, bn: 8, bk: 8, tm: 4, tn: 4 },
+  },
+  {
+    name: 'large register block 8×8 with scalar loads, channels 3→70',
+    s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same'),
+    tiles: { bm: 32, bn: 64, bk: 16, tm: 8, tn: 8 },
+  },
+  { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3', s: sh(2, 3, 16, 8, 16, 32, [1, 3, 3], 'same') },
+];
+
+describe('conv3d on the GPU vs the float64 reference', () => {
+  for (let { name, s, tiles } of CASES) {
+    it(name, async () => {
+      tiles ??= SMALL;
+      const yShape = conv3dOutShape(s);
+      const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 1);
+      const w = random(s.kd * s.kh * s.kw * s.cin * s.cout, 2);
+      const b = random(s.cout, 3);
+      const dy = random(size(yShape), 4);
+      const [xb, wb, bb, dyb] = [x, w, b, dy].map((a) => gpu.upload(a));
+      const yb = gpu.upload(new Float32Array(size(yShape)).fill(NaN));
+      const dxb = gpu.upload(new Float32Array(x.length));
+      const dwb = gpu.upload(new Float32Array(w.length));
+      const dbb = gpu.upload(new Float32Array(s.cout));
+      run(gpu, (r) => {
+        conv3dForward(r, yb, xb, wb, bb, s, tiles);
+        conv3dBackwardInput(r, dxb, dyb, wb, s, tiles);
+        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, tiles);
+      });
+      compare(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
+      compare(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
+      const ref = conv3dBackwardWeightRef(dy, x, s);
+      compare(`${name} backward_weight`, await gpu.readF32(dwb, w.length), ref.dw, TOL.backward_weight);
+      compare(`${name} backward_bias`, await gpu.readF32(dbb, s.cout), ref.db, TOL.backward_bias);
+      for (const buf of [xb, wb, bb, dyb, yb, dxb, dwb, dbb]) buf!.destroy();
+    });
+  }
+
+  it('forward without bias, and with tiles the shape selects for the first report layer (Cin 1)', async () => {
+    const s = sh(1, 3, 16, 12, 1, 64, [1, 5, 5], 'same');
+    const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 5);
+    const w = random(25 * 64, 6);
+    const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
+    const yb = gpu.upload(new Float32Array(size(conv3dOutShape(s))).fill(NaN));
+    run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s));
+    compare('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), TOL.forward);
+  });
+
+  it('backward_weight splits a long position reduction across workgroups and sums the partials', async () => {
+    const s = sh(4, 3, 16, 10, 4, 4, [1, 3, 3], 'same');
+    const t = chooseTiles(s.kd * s.kh * s.kw * s.cin + 1, s.cout);
+    expect(conv3dWeightSplits(s, t).splits).toBeGreaterThan(1);
+    const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 7);
+    const dy = random(size(conv3dOutShape(s)), 8);
+    const [xb, dyb] = [gpu.upload(x), gpu.upload(dy)];
+    const dwb = gpu.upload(new Float32Array(9 * 16));
+    const dbb = gpu.upload(new Float32Array(4));
+    run(gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s));
+    const ref = conv3dBackwardWeightRef(dy, x, s);
+    compare('split-K backward_weight', await gpu.readF32(dwb, 9 * 16), ref.dw, TOL.backward_weight);
+    compare('split-K backward_bias', await gpu.readF32(dbb, 4), ref.db, TOL.backward_bias);
+  });
+
+  it('backward functions add into their gradients (dx, dw, db keep prior content); db may be null', async () => {
+    const s = sh(1, 2, 5, 4, 3, 4, [1, 3, 3], 'same');
+    const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 9);
+    const w = random(9 * 12, 10);
+    const dy = random(size(conv3dOutShape(s)), 11);
+    const dx0 = random(x.length, 12);
+    const dw0 = random(w.length, 13);
+    const db0 = random(4, 14);
+    const [xb, wb, dyb, dxb, dwb, dbb] = [x, w, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
+    const dw2b = gpu.upload(dw0);
+    run(gpu, (r) => {
+      conv3dBackwardInput(r, dxb!, dyb!, wb!, s);
+      conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s);
+      conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s);
+    });
+    const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
+    const ref = conv3dBackwardWeightRef(dy, x, s);
+    compare('dx += ', await gpu.readF32(dxb!, x.length), dx, TOL.backward_input);
+    compare('dw += ', await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
+    compare('db += ', await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
+    compare('dw += with db null', await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
+  });
+
+  it('rejects buffers the vec4 bindings cannot cover', () => {
+    const s = sh(1, 1, 1, 1, 1, 1, [1, 1, 1], 'valid');
+    const odd = gpu.device.createBuffer({ size: 20, usage: GPUBufferUsage.STORAGE });
+    const ok = gpu.upload(new Float32Array(4));
+    expect(() => run(gpu, (r) => conv3dForward(r, ok, odd, ok, null, s))).toThrow(/multiple of 16/);
+    odd.destroy();
+  });
+});
+
+describe('conv3d reference gradients vs central finite differences (float64)', () => {
+  // Loss L = sum(y · g) for a fixed random g, so dL/dy = g.
+  const cases: Conv3dShape[] = [sh(1, 2, 3, 3, 2, 3, [1, 3, 3], 'same'), sh(2, 3, 3, 4, 2, 2, [2, 2, 3], 'valid'), sh(1, 3, 2, 2, 1, 2, [3, 2, 2], 'same')];
+  for (const s of cases) {
+    it(`${s.kd}×${s.kh}×${s.kw} ${s.padding}, ${s.cin}→${s.cout}`, () => {
+      const x = Float64Array.from(random(size([s.n, s.d, s.h, s.w, s.cin]), 21));
+      const w = Float64Array.from(random(s.kd * s.kh * s.kw * s.cin * s.cout, 22));
+      const b = Float64Array.from(random(s.cout, 23));
+      const g = Float64Array.from(random(size(conv3dOutShape(s)), 24));
+      const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array): number => conv3dForwardRef(xx, ww, bb, s).reduce((a, v, i) => a + v * g[i]!, 0);
+      const eps = 1e-6;
+      const numeric = (arr: Float64Array, i: number): number => {
+        const v = arr[i]!;
+        arr[i] = v + eps;
+        const up = loss(x, w, b);
+        arr[i] = v - eps;
+        const down = loss(x, w, b);
+        arr[i] = v;
+        return (up - down) / (2 * eps);
+      };
+      const dx = conv3dBackwardInputRef(g, w, s);
+      const { dw, db } = conv3dBackwardWeightRef(g, x, s);
+      let maxDiff = 0;
+      for (const [arr, grad] of [
+        [x, dx],
+        [w, dw],
+        [b, db],
+      ] as const) {
+        for (let i = 0; i < arr.length; i++) {
+          const d = Math.abs(numeric(arr, i) - grad[i]!);
+          maxDiff = Math.max(maxDiff, d);
+          expect(d, `element ${i}`).toBeLessThan(1e-7 + 1e-6 * Math.abs(grad[i]!));
+        }
+      }
+      console.log(`finite differences ${JSON.stringify(s)}: max diff ${maxDiff.toExponential(2)}`);
+    });
+  }
+});
