@@ -10,6 +10,8 @@
 // range the loss is constant in the logits, so its gradient is zero there, as
 // TensorFlow's clip_by_value gradient makes it. Every output is overwritten.
 // A label outside [0, C) gives loss 0 and a zero gradient row.
+// A row with a NaN or Inf logit gets a NaN loss, tested on the bits: WGSL lets
+// max/min/clamp drop NaNs, so the training loop would otherwise never see one.
 //
 // Layout: logits, probs, dlogits [N, C] row-major; labels [N] u32; alpha [C]; loss [N].
 // Dispatch: one thread per row, ceil(N / WG) in 1-D, folded into y (grid1d);
@@ -43,6 +45,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let c = params.c;
   let row = i * c;
+  var nonFinite = false;
+  for (var j = 0u; j < c; j++) {
+    nonFinite = nonFinite || (bitcast<u32>(logits[row + j]) & 0x7f800000u) == 0x7f800000u;
+  }
   var mx = logits[row];
   for (var j = 1u; j < c; j++) {
     mx = max(mx, logits[row + j]);
@@ -71,7 +77,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let om = 1.0 - q;
   let modulation = pow(om, params.gamma);
   let logq = log(q);
-  loss[i] = -a * modulation * logq;
+  // A NaN constant expression is a WGSL error, so the NaN bits are built at run time.
+  let nan = bitcast<f32>(0x7fc00000u | (i & 0u));
+  loss[i] = select(-a * modulation * logq, nan, nonFinite);
 
   let dldq = a * (params.gamma * pow(om, params.gamma - 1.0) * logq - modulation / q);
   let inRange = py >= params.eps && py <= 1.0 - params.eps;

@@ -88,9 +88,13 @@ describe('checkpoints, resume and failures', () => {
 
   it('a NaN loss stops training with the step and the first offending tensor', async () => {
     const s = setup();
-    const x = new Float32Array(4 * size).fill(Number.NaN);
+    // Poison one weight of the last layer: the logits and the loss become NaN.
+    const w = s.model.params.find((p) => p.name === 'dense3.kernel')!;
+    gpu.device.queue.writeBuffer(w.buffer, 8, new Float32Array([Number.NaN]));
+    const x = new Float32Array(4 * size).fill(0.5);
     const err = await s.engine.trainStep(x, new Uint32Array([0, 1, 2, 3])).catch((e) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect(err.message).toMatch(/step 1; first offending tensor: \w+/);
+    expect(err.message).toMatch(/dense\d\.kernel|bn\d\.\w+|conv\d\.\w+/);
   });
 });

@@ -38,15 +38,20 @@ export async function demo(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   const t0 = performance.now();
+  // Options are checked before the GPU starts; the defaults of some depend on the adapter.
+  const given = (name: string, o: Parameters<typeof num>[3]): number | undefined => (v[name] === undefined ? undefined : num(v[name], name, 0, o));
+  const widthArg = given('width', { min: 0.01 });
+  const epochsArg = given('epochs', { integer: true, min: 1 });
+  const takesArg = given('takes', { integer: true, min: 2, max: 99 });
+  const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
+  const budget = num(v.budget, 'budget', 480, { min: 1 });
   const gpu = await getGpu();
   // A software (CPU) adapter trains a narrower network on fewer clips to finish in minutes.
   const cpu = gpu.summary.isFallback || gpu.summary.architecture === 'software';
   const out = resolve(String(v.out ?? 'runs/demo'));
-  const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
-  const width = num(v.width, 'width', cpu ? 0.25 : 1, { min: 0.01 });
-  const epochs = num(v.epochs, 'epochs', cpu ? 12 : 40, { integer: true, min: 1 });
-  const takes = num(v.takes, 'takes', cpu ? 12 : 24, { integer: true, min: 2, max: 99 });
-  const budget = num(v.budget, 'budget', 480, { min: 1 });
+  const width = widthArg ?? (cpu ? 0.25 : 1);
+  const epochs = epochsArg ?? (cpu ? 12 : 40);
+  const takes = takesArg ?? (cpu ? 12 : 24);
   const say = (s: string): void => {
     if (!v.json) console.log(s);
     else console.error(s);

@@ -27,14 +27,15 @@ export async function evaluate(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   if (!v.model) throw new UsageError(`--model CKPT is required\n\n${HELP}`);
+  const batch = num(v.batch, 'batch', 32, { integer: true, min: 1 });
   const { items } = await scanDataArgs((v.data as string[] | undefined) ?? []);
   if (items.length === 0) throw new Error('no labelled files found in the given data');
   const gpu = await getGpu();
   const ckpt = resolve(String(v.model));
   const { model, config } = await loadTrainedModel(gpu, ckpt);
-  const batch = num(v.batch, 'batch', 32, { integer: true, min: 1 });
   const feats = await featuresOfFiles(gpu, items, { frontend: config.features, seed: 0, augmentCopies: 0, oversample: false, cacheDir: '.cache/features', quiet: Boolean(v.json) }, false, 'features');
   for (const s of feats.skipped) console.error(`skipped ${s.path}: ${s.reason}`);
+  if (feats.kept.length === 0) throw new Error(`none of the ${items.length} labelled files could be decoded (reasons above)`);
   const data = stack(feats.features, feats.kept.map((f) => f.label));
   const engine = new Engine(gpu, model, batch, Float32Array.from(config.loss.alpha), config.loss.gamma);
   const ev = await evaluateDataset(engine, data, batch);

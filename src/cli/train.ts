@@ -60,17 +60,9 @@ export async function train(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   if (!v.out) throw new UsageError(`--out RUN is required\n\n${HELP}`);
-  const { items, skipped, summary } = await scanDataArgs((v.data as string[] | undefined) ?? []);
-  const quiet = Boolean(v.quiet);
-  if (!quiet) console.error(summary);
-  if (skipped.length && !quiet) console.error(`${skipped.length} files skipped during the scan (listed above)`);
-  if (items.length < 10) throw new Error(`only ${items.length} labelled files found; need at least 10 to train`);
-  const gpu = await getGpu();
   const d = DEFAULT_RUN;
-  const result = await trainRun(gpu, items, {
-    ...d,
-    out: resolve(String(v.out)),
-    classes: CLASS_NAMES,
+  // Every option is checked before the scan and the GPU, so a typo costs nothing.
+  const settings = {
     epochs: num(v.epochs, 'epochs', d.epochs, { integer: true, min: 1 }),
     batch: num(v.batch, 'batch', d.batch, { integer: true, min: 1 }),
     width: num(v.width, 'width', d.width, { min: 0.01 }),
@@ -86,6 +78,18 @@ export async function train(argv: string[]): Promise<number> {
       earlyStoppingPatience: num(v.patience, 'patience', d.callbacks.earlyStoppingPatience, { integer: true, min: 1 }),
       reduceLrPatience: num(v['lr-patience'], 'lr-patience', d.callbacks.reduceLrPatience, { integer: true, min: 1 }),
     },
+  };
+  const { items, skipped, summary } = await scanDataArgs((v.data as string[] | undefined) ?? []);
+  const quiet = Boolean(v.quiet);
+  if (!quiet) console.error(summary);
+  if (skipped.length && !quiet) console.error(`${skipped.length} files skipped during the scan (listed above)`);
+  if (items.length < 10) throw new Error(`only ${items.length} labelled files found; need at least 10 to train`);
+  const gpu = await getGpu();
+  const result = await trainRun(gpu, items, {
+    ...d,
+    ...settings,
+    out: resolve(String(v.out)),
+    classes: CLASS_NAMES,
     cacheDir: v['no-cache'] ? null : d.cacheDir,
     resume: Boolean(v.resume),
     quiet,

@@ -3,7 +3,7 @@
 // `checkHeader`, the first 12 bytes), so a scan of thousands of files is instant; the
 // audio is decoded later. A file that cannot be labelled is listed with its reason
 // rather than aborting the scan, because real copies of these corpora contain strays.
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../cli/args.js';
 
@@ -149,7 +149,20 @@ export function sniffWav(path: string): string | null {
 }
 
 /** Every file under dir, sorted by name so a scan is deterministic on any filesystem. */
-function walk(dir: string, files: string[], skipped: Skipped[], depth = 0): void {
+function walk(dir: string, files: string[], skipped: Skipped[], depth = 0, seen = new Set<string>()): void {
+  // A directory reached twice (a symbolic link to an ancestor or a sibling) would
+  // list its files twice, and duplicates leak across the train/test split.
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    real = dir;
+  }
+  if (seen.has(real)) {
+    skipped.push({ path: dir, reason: `directory already scanned as ${real} (symbolic link)` });
+    return;
+  }
+  seen.add(real);
   if (depth > 16) {
     skipped.push({ path: dir, reason: 'directory nested too deep (symlink loop?)' });
     return;
@@ -174,7 +187,7 @@ function walk(dir: string, files: string[], skipped: Skipped[], depth = 0): void
         continue;
       }
     }
-    if (isDir) walk(p, files, skipped, depth + 1);
+    if (isDir) walk(p, files, skipped, depth + 1, seen);
     else files.push(p);
   }
 }

@@ -79,6 +79,8 @@ export class Gpu {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      // We report it ourselves at the next sync; Dawn would otherwise print it to stdout, into --json output.
+      ev.preventDefault();
       const e = ev.error;
       const kind = e instanceof GPUOutOfMemoryError ? 'out-of-memory' : e instanceof GPUValidationError ? 'validation' : 'internal';
       this.pendingError ??= new GpuError(`GPU ${kind} error: ${e.message}`, kind);
@@ -137,7 +139,10 @@ export class Gpu {
       });
       // Compilation errors surface asynchronously; record them so the next sync throws with the shader's name.
       void this.device.popErrorScope().then((e) => {
-        if (e) this.pendingError ??= new GpuError(`shader ${shader} failed to compile: ${e.message}`, 'validation');
+        // The compile message says why; it replaces the later "invalid pipeline" errors it causes.
+        if (e && (!this.pendingError || this.pendingError.message.includes('Invalid ComputePipeline'))) {
+          this.pendingError = new GpuError(`shader ${shader} failed to compile: ${e.message}`, 'validation');
+        }
       });
       this.pipelines.set(key, p);
     }
@@ -146,6 +151,7 @@ export class Gpu {
 
   /** A storage buffer holding `data` (padded to 4 bytes). */
   upload(data: Float32Array | Uint32Array | Int32Array, label = 'upload'): GPUBuffer {
+    checkBufferSize(this.device, data.byteLength, label);
     const buf = this.device.createBuffer({
       label,
       size: Math.max(16, align(data.byteLength, 16)),
@@ -210,6 +216,7 @@ export class BufferPool {
 
   acquire(bytes: number, label = 'pooled'): GPUBuffer {
     const size = BufferPool.sizeClass(bytes);
+    checkBufferSize(this.device, size, label);
     const list = this.free.get(size);
     const buf = list?.pop();
     if (buf) return buf;
@@ -230,6 +237,14 @@ export class BufferPool {
   clear(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+  }
+}
+
+/** Refuses a buffer the device cannot hold, before WebGPU turns it into a deferred validation error. */
+function checkBufferSize(device: GPUDevice, bytes: number, label: string): void {
+  const max = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+  if (bytes > max) {
+    throw new GpuError(`${label}: a ${(bytes / 2 ** 20).toFixed(0)} MiB buffer exceeds the device's limit of ${(max / 2 ** 20).toFixed(0)} MiB — try a smaller --batch`, 'out-of-memory');
   }
 }
 

@@ -2,21 +2,22 @@
 // checkpoints and history — written so that nothing is lost on a crash.
 //
 // After every epoch `last.safetensors` (weights, batch-norm statistics, Adam
-// moments) and `state.json` (epoch, history, callback state, learning rate) are
-// written atomically; `--resume` continues from them and repeats the uninterrupted
+// moments, and in its metadata the training state) and `state.json` (the same state:
+// epoch, history, callback state, learning rate) are written atomically; `--resume`
+// continues from last.safetensors alone and repeats the uninterrupted
 // run: batch order depends only on (seed, epoch) and dropout masks only on
 // (seed, Adam step). SIGINT/SIGTERM stop at the next step boundary, save the
 // current weights to `interrupted.safetensors` and keep `last` for resuming.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Gpu } from '../kernels/gpu.js';
+import { GpuError, type Gpu } from '../kernels/gpu.js';
 import type { Ser3dCnn } from '../model/ser3dcnn.js';
 import { loadModel, restore, saveModel, snapshot } from '../model/checkpoint.js';
-import { Engine } from './engine.js';
+import { Engine, NonFiniteLossError } from './engine.js';
 import { initialCallbackState, onEpochEnd, type CallbackConfig, type CallbackState, type EpochLogs } from './callbacks.js';
 import { Rng, deriveSeed } from '../data/rng.js';
 import { ProgressBar } from '../cli/progress.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { trainingCurvesSvg } from './report.js';
 
 /** Model inputs stacked: x is [n, ...input] row-major, y the labels. */
@@ -54,7 +55,10 @@ interface SavedState {
 }
 
 export class TrainingInterrupted extends Error {
-  constructor(signal: string, readonly path: string) {
+  constructor(
+    readonly signal: string,
+    readonly path: string,
+  ) {
     super(`interrupted by ${signal}; weights saved to ${path}; continue with --resume`);
     this.name = 'TrainingInterrupted';
   }
@@ -105,10 +109,19 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
   let history: EpochLogs[] = [];
   let cb = initialCallbackState(opts.lr);
   let startEpoch = 0;
+  // Temporary files of checkpoint writes that a kill -9 cut short: never read, only space.
+  await removeStaleTemps(opts.out);
   if (opts.resume) {
-    if (!existsSync(statePath) || !existsSync(lastPath)) throw new Error(`--resume: no completed epoch in ${opts.out} (state.json and last.safetensors missing)`);
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
-    await loadModel(gpu, model, lastPath, true);
+    if (!existsSync(lastPath)) throw new Error(`--resume: no completed epoch in ${opts.out} (last.safetensors missing)`);
+    const meta = await loadModel(gpu, model, lastPath, true);
+    // The state inside last.safetensors belongs to its weights even when a kill fell between
+    // the two writes; state.json (for people and older checkpoints) may be an epoch behind.
+    let saved: SavedState;
+    try {
+      saved = JSON.parse(meta.state ?? readFileSync(statePath, 'utf8')) as SavedState;
+    } catch (e) {
+      throw new Error(`--resume: cannot read the training state of ${lastPath}: ${(e as Error).message}`);
+    }
     history = saved.history;
     cb = saved.callbacks;
     engine.adamStep = saved.adamStep;
@@ -121,7 +134,14 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
 
   let signal: string | null = null;
   const onSignal = (s: string): void => {
+    if (signal) {
+      // A second signal: the user will not wait for the step (or a long validation) to end.
+      // Completed epochs are already on disk, so exiting here loses only the current one.
+      console.error(`${s} again: stopping now; ${existsSync(lastPath) ? `the last completed epoch is in ${lastPath} (continue with --resume)` : 'no epoch had completed'}`);
+      process.exit(s === 'SIGINT' ? 130 : 143);
+    }
     signal = s;
+    if (!opts.quiet) console.error(`${s}: stopping after the current step and saving the weights (send it again to stop at once)`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -132,7 +152,7 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const epochStart = performance.now();
       const order = new Rng(deriveSeed(opts.seed, 0xe90c, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
-      const bar = new ProgressBar(`epoch ${epoch + 1}/${opts.epochs}`, n, 'samples/s', opts.quiet);
+      const bar = new ProgressBar(`epoch ${epoch + 1}/${opts.epochs}`, n, 'samples', opts.quiet);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -174,8 +194,9 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
         await saveModel(gpu, model, join(opts.out, 'best_loss.safetensors'), { metadata: { ...metadata, epoch: String(epoch + 1) } });
         bestLossWeights = 'file';
       }
-      await saveModel(gpu, model, lastPath, { optimizer: { adamStep: engine.adamStep }, metadata });
-      await writeJsonAtomic(statePath, { epoch, history, callbacks: cb, adamStep: engine.adamStep } satisfies SavedState);
+      const state: SavedState = { epoch, history, callbacks: cb, adamStep: engine.adamStep };
+      await saveModel(gpu, model, lastPath, { optimizer: { adamStep: engine.adamStep }, metadata: { ...metadata, state: JSON.stringify(state) } });
+      await writeJsonAtomic(statePath, state);
       await writeJsonAtomic(join(opts.out, 'history.json'), history);
       await writeFileAtomic(join(opts.out, 'curves.svg'), trainingCurvesSvg(history));
       if (d.stop) {
@@ -185,6 +206,12 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
       }
       if (opts.timeBudgetSeconds && (performance.now() - t0) / 1000 > opts.timeBudgetSeconds) break;
     }
+  } catch (e) {
+    // A lost device, GPU memory exhaustion or a NaN loss ends the run, but completed epochs are safe: say where.
+    if ((e instanceof GpuError || e instanceof NonFiniteLossError) && existsSync(lastPath)) {
+      e.message += ` The last completed epoch is saved in ${lastPath}; continue with --resume.`;
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Gpu } from '../kernels/gpu.js';
-import { decodeAudio } from '../dsp/wav.js';
+import { decodeAudio, readAudioFile } from '../dsp/wav.js';
 import { resample } from '../dsp/resample.js';
 import { MelFrontend, type FrontendSettings } from '../dsp/frontend.js';
 import { FeatureCache } from '../dsp/feature-cache.js';
@@ -40,10 +40,10 @@ export interface PrepareOptions {
 
 const FEATURE_BATCH = 64;
 
-/** Decodes a file to mono at the front end's rate. */
+/** Decodes a file to mono at the front end's rate. Every failure is an AudioDecodeError naming the file. */
 export async function loadClip(path: string, sampleRate: number, bytes?: Uint8Array, maxSeconds = 600): Promise<Float32Array> {
-  const data = bytes ?? new Uint8Array(await readFile(path));
-  const audio = decodeAudio(data, basename(path), { maxSeconds });
+  // readAudioFile refuses directories, unreadable and oversized files with a message, before reading them.
+  const audio = bytes ? decodeAudio(bytes, basename(path), { maxSeconds }) : await readAudioFile(path, { maxSeconds });
   return audio.sampleRate === sampleRate ? audio.samples : resample(audio.samples, audio.sampleRate, sampleRate);
 }
 

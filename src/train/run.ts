@@ -2,7 +2,7 @@
 // model, fit with callbacks, then the test-split report — everything written to
 // the run folder (see docs/RUN_FOLDER.md for its contents).
 import { mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../kernels/gpu.js';
 import { splitItems, type SplitMode } from '../data/split.js';
@@ -107,6 +107,9 @@ export function configPathFor(checkpoint: string): string {
 /** Builds the model a config describes and loads a checkpoint into it. */
 export async function loadTrainedModel(gpu: Gpu, checkpoint: string): Promise<{ model: Ser3dCnn; config: RunConfig }> {
   if (!existsSync(checkpoint)) throw new Error(`no such checkpoint: ${checkpoint}`);
+  // A run folder stands for the model a user gets from it.
+  if (statSync(checkpoint).isDirectory()) checkpoint = join(checkpoint, 'best.safetensors');
+  if (!existsSync(checkpoint)) throw new Error(`no such checkpoint: ${checkpoint}`);
   const config = await readRunConfig(configPathFor(checkpoint));
   const model = new Ser3dCnn(gpu, { classes: config.classes, input: config.input, width: config.width });
   await loadModel(gpu, model, checkpoint);
@@ -121,6 +124,10 @@ export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): 
   if (!o.quiet) console.error(`split (${o.split}): ${split.train.length} train, ${split.val.length} val, ${split.test.length} test`);
 
   const data = await prepareSplit(gpu, split, { frontend: o.frontend, seed: o.seed, augmentCopies: o.augmentCopies, oversample: o.oversample, cacheDir: o.cacheDir, quiet: o.quiet });
+  if (data.train.y.length === 0 || data.val.y.length === 0) {
+    const s = data.skipped[0];
+    throw new Error(`no decodable clips left in the ${data.train.y.length === 0 ? 'training' : 'validation'} part: ${data.skipped.length} files skipped${s ? `, e.g. ${s.path}: ${s.reason}` : ''}`);
+  }
   const classes = o.classes.length;
   const alpha = o.loss === 'focal' ? balancedAlpha(data.trainLabels, classes) : new Float32Array(classes).fill(1);
   const gamma = o.loss === 'focal' ? o.gamma : 0;
