@@ -11,6 +11,8 @@ export const COMMANDS: Record<string, Command> = {
   evaluate: { summary: 'classification report of a checkpoint on labelled data', load: async () => (await import('./evaluate.js')).evaluate },
   predict: { summary: 'top-3 emotions of audio files', load: async () => (await import('./predict.js')).predict },
   doctor: { summary: 'show the WebGPU adapter and run a self-test kernel', load: async () => (await import('./doctor.js')).doctor },
+  mel: { summary: 'mel spectrogram of an audio file (JSON, summary or PNG)', load: async () => (await import('./mel.js')).mel },
+  bench: { summary: 'time training steps and inference of the network (optionally vs TensorFlow.js)', load: async () => (await import('./bench.js')).bench },
 };
 
 function usage(): string {
@@ -37,15 +39,32 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** One line for the user; the stack only with SER_DEBUG=1. */
+/** One line for the user; the stack only with SER_DEBUG=1. Usage errors exit 2, interruptions 128 + signal, the rest 1. */
 export function reportError(command: string, e: unknown): number {
   const err = e as Error;
   if (process.env.SER_DEBUG) console.error(err?.stack ?? err);
   if (err instanceof UsageError) {
-    console.error(`ser ${command}: ${err.message}`);
+    // Errors found while checking one option's value carry no usage text of their own.
+    const help = err.message.includes('Usage:') ? '' : `\nRun 'ser ${command} --help' for its options.`;
+    console.error(`ser ${command}: ${err.message}${help}`);
     return 2;
   }
-  const prefix = err instanceof GpuError ? '' : '';
-  console.error(`ser ${command}: ${prefix}${err?.message ?? String(err)}`);
+  let message = err instanceof Error ? err.message : String(err);
+  if (err instanceof GpuError) {
+    if (/exceeds the max buffer size|exceeds the maximum|binding size/i.test(message) && !message.includes('--batch')) {
+      message += ` — too large for this GPU's limits${command === 'train' || command === 'evaluate' ? '; try a smaller --batch' : ''}.`;
+    }
+  }
+  console.error(`ser ${command}: ${oneLine(message)}`);
+  if (err?.name === 'TrainingInterrupted') return (err as Error & { signal?: string }).signal === 'SIGINT' ? 130 : 143;
   return 1;
+}
+
+/** Joins a multi-line message (Dawn's go on with " - While calling …" lines) into one line. */
+function oneLine(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }

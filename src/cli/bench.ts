@@ -1,0 +1,293 @@
+// `ser bench`: speed of the exact network — a training step (forward, backward,
+// Adam and the metrics readback, as Engine.trainStep runs it) and an inference
+// forward (Engine.predictBatch) — optionally against the same network in
+// TensorFlow.js on the same WebGPU adapter, and the per-kernel benchmarks.
+//
+// Timing: tinybench drives each measurement with a time budget of 0, so it runs
+// exactly the warm-up and timed iteration counts asked for (a TF.js step takes
+// tens of seconds on a CPU adapter, where a minimum-time budget is impractical),
+// and the median (p50) of the timed iterations is reported. One iteration is
+// wall clock around one awaited call, which returns only after the GPU queue has
+// finished and the step's small metrics buffer has been read back: a step is one
+// command buffer whose end is only observable that way.
+import { Bench } from 'tinybench';
+import { getGpu, type Gpu } from '../kernels/gpu.js';
+import { Ser3dCnn, type ModelConfig } from '../model/ser3dcnn.js';
+import { Engine } from '../train/engine.js';
+import { CLASS_NAMES } from '../data/sources.js';
+import { choice, num, parse, UsageError } from './args.js';
+
+const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs] [--kernels]
+
+Times a training step (forward + backward + Adam + metrics readback) and an
+inference forward of the 3D CNN at each batch size: median ms per step after
+warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).
+
+  --batch LIST          batch sizes, comma-separated (8)
+  --width F             channel/unit multiplier of the network (1)
+  --input D,H,W         input timesteps, mel bands, frames per step (3,128,60)
+  --iterations N        timed iterations of our steps (5)
+  --warmup N            warm-up iterations of our steps (1)
+  --compare tfjs        also time the same network in TensorFlow.js (WebGPU
+                        backend, same adapter) and report tfjs_ms / ours_ms
+  --tfjs-iterations N   timed iterations of the TF.js steps, after 1 warm-up (2)
+  --kernels             also time every kernel at the report's shapes for each batch
+                        size (bench/conv3d.bench.ts, bench/ops.bench.ts)
+  --json                one JSON object on stdout (progress goes to stderr)`;
+
+/** Largest difference of the two forwards' softmax outputs (same weights, same input) accepted before timing. */
+const PEER_PROB_ATOL = 1e-3;
+
+export interface BenchOptions {
+  batches: number[];
+  width: number;
+  /** [timesteps, mel bands, frames per step]; the channel axis is 1. */
+  input: [number, number, number];
+  iterations: number;
+  warmup: number;
+  compare: 'tfjs' | null;
+  tfjsIterations: number;
+  kernels: boolean;
+  /** Progress lines (to stderr in the command). */
+  log?: (line: string) => void;
+}
+
+export interface StepFigures {
+  batch: number;
+  ours_ms: number;
+  ours_samples_per_s: number;
+  ours_gflops: number;
+  tfjs_ms: number | null;
+  tfjs_samples_per_s: number | null;
+  tfjs_gflops: number | null;
+  /** tfjs_ms / ours_ms: how many times faster ours is (null without --compare). */
+  ratio: number | null;
+}
+
+export interface ForwardFigures extends StepFigures {
+  /** Max |p_ours − p_tfjs| of the first forward, before either network trained (null without --compare). */
+  peer_max_prob_diff: number | null;
+}
+
+export interface KernelFigure {
+  name: string;
+  shape: string;
+  ms: number;
+  gflops: number;
+}
+
+export interface BenchReport {
+  adapter: string;
+  backend: string;
+  timing: string;
+  width: number;
+  input: number[];
+  iterations: number;
+  warmup: number;
+  tfjs_iterations: number | null;
+  /** The first batch size's figures. */
+  train_step: StepFigures;
+  forward: ForwardFigures;
+  /** Every batch size, in the order asked for. */
+  batches: { batch: number; train_step: StepFigures; forward: ForwardFigures }[];
+  kernels: KernelFigure[];
+}
+
+/** Median ms of `fn` over exactly `iterations` runs after `warmup` runs. */
+async function medianMs(name: string, fn: () => Promise<unknown>, iterations: number, warmup: number): Promise<number> {
+  const bench = new Bench({ iterations, time: 0, warmup: warmup > 0, warmupIterations: warmup, warmupTime: 0 });
+  bench.add(name, async () => {
+    await fn();
+  });
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (result.state !== 'completed') throw new Error(`${name}: benchmark ${result.state}${'error' in result ? `: ${result.error.message}` : ''}`);
+  return result.latency.p50;
+}
+
+/** Inputs in [-1, 1) from an LCG, and labels cycling through the classes. */
+function syntheticBatch(n: number, sampleSize: number, classes: number): { x: Float32Array; y: Uint32Array } {
+  const x = new Float32Array(n * sampleSize);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2147483648 - 1;
+  }
+  return { x, y: Uint32Array.from({ length: n }, (_, i) => i % classes) };
+}
+
+function figures(batch: number, flops: number, ours: number, tfjs: number | null): StepFigures {
+  const perS = (ms: number): number => batch / (ms / 1000);
+  const gflops = (ms: number): number => flops / (ms * 1e6);
+  return {
+    batch,
+    ours_ms: ours,
+    ours_samples_per_s: perS(ours),
+    ours_gflops: gflops(ours),
+    tfjs_ms: tfjs,
+    tfjs_samples_per_s: tfjs === null ? null : perS(tfjs),
+    tfjs_gflops: tfjs === null ? null : gflops(tfjs),
+    ratio: tfjs === null ? null : tfjs / ours,
+  };
+}
+
+async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<{ batch: number; train_step: StepFigures; forward: ForwardFigures }> {
+  const log = o.log ?? (() => {});
+  const config: ModelConfig = { classes: [...CLASS_NAMES], input: [...o.input, 1], width: o.width };
+  const classes = config.classes.length;
+  const alpha = new Float32Array(classes).fill(1);
+  const gamma = 2;
+  const model = new Ser3dCnn(gpu, config, 0);
+  const engine = new Engine(gpu, model, batch, alpha, gamma);
+  const { x, y } = syntheticBatch(batch, engine.sampleSize, classes);
+  const fwdFlops = model.forwardFlopsPerSample() * batch;
+
+  // The peer copies the initial weights, so the first forwards must agree.
+  const peer = o.compare === 'tfjs' ? await (await import('../../bench/tfjs_peer.js')).TfjsPeer.fromModel(gpu, model, alpha, gamma) : null;
+  const oursFirst = await engine.predictBatch(x, y, batch);
+  let maxDiff: number | null = null;
+  if (peer) {
+    log(`batch ${batch}: TF.js first forward (compiles its shaders)…`);
+    const theirs = await peer.predict(x, batch);
+    maxDiff = 0;
+    for (let i = 0; i < theirs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(theirs[i]! - oursFirst.probs[i]!));
+    log(`batch ${batch}: forward outputs agree to ${maxDiff.toExponential(2)} (tolerance ${PEER_PROB_ATOL})`);
+    if (!(maxDiff <= PEER_PROB_ATOL)) {
+      peer.dispose();
+      throw new Error(`TF.js and our forward disagree by ${maxDiff} (> ${PEER_PROB_ATOL}): the two networks are not the same`);
+    }
+  }
+
+  log(`batch ${batch}: ours, forward ×${o.iterations}…`);
+  const oursFwd = await medianMs('forward', () => engine.predictBatch(x, y, batch), o.iterations, Math.max(0, o.warmup - 1));
+  log(`batch ${batch}: ours, train step ×${o.iterations}…`);
+  const oursTrain = await medianMs('train step', () => engine.trainStep(x, y), o.iterations, o.warmup);
+  let tfjsFwd: number | null = null;
+  let tfjsTrain: number | null = null;
+  if (peer) {
+    log(`batch ${batch}: TF.js, forward ×${o.tfjsIterations}…`);
+    tfjsFwd = await medianMs('tfjs forward', () => peer.predict(x, batch), o.tfjsIterations, 0);
+    log(`batch ${batch}: TF.js, train step ×${o.tfjsIterations} after 1 warm-up…`);
+    tfjsTrain = await medianMs('tfjs train step', () => peer.trainStep(x, y), o.tfjsIterations, 1);
+    peer.dispose();
+  }
+  return {
+    batch,
+    train_step: figures(batch, 3 * fwdFlops, oursTrain, tfjsTrain),
+    forward: { ...figures(batch, fwdFlops, oursFwd, tfjsFwd), peer_max_prob_diff: maxDiff },
+  };
+}
+
+/** conv3d (bench/conv3d.bench.ts) and every other op (bench/ops.bench.ts) at the report's shapes. */
+async function benchKernels(gpu: Gpu, o: BenchOptions): Promise<KernelFigure[]> {
+  const { conv3dBenchEntries } = await import('../../bench/conv3d.bench.js');
+  const { benchOps } = await import('../../bench/ops.bench.js');
+  const log = o.log ?? (() => {});
+  const out: KernelFigure[] = [];
+  for (const batch of o.batches) out.push(...(await conv3dBenchEntries(gpu, batch, { iterations: o.iterations, log: (l) => log(`kernel ${l}`) })));
+  const ops = await benchOps(gpu, { batches: o.batches, iterations: o.iterations, onResult: (r) => log(`kernel ${r.name} ${r.shape}: ${r.ms.toFixed(3)} ms`) });
+  out.push(...ops);
+  return out.map(({ name, shape, ms, gflops }) => ({ name, shape, ms, gflops }));
+}
+
+/** Measures every batch size, then the kernels if asked. */
+export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> {
+  const batches = [];
+  for (const b of o.batches) batches.push(await benchBatch(gpu, o, b));
+  const kernels = o.kernels ? await benchKernels(gpu, o) : [];
+  const s = gpu.summary;
+  return {
+    adapter: s.description || s.device || s.vendor,
+    backend: s.backend,
+    timing:
+      `median of ${o.iterations} timed iterations after ${o.warmup} warm-up` +
+      (o.compare ? ` (TF.js: ${o.tfjsIterations} after 1)` : '') +
+      '; wall clock around each awaited step, i.e. queue completion + metrics readback (tinybench, fixed iteration counts)',
+    width: o.width,
+    input: [...o.input, 1],
+    iterations: o.iterations,
+    warmup: o.warmup,
+    tfjs_iterations: o.compare ? o.tfjsIterations : null,
+    train_step: batches[0]!.train_step,
+    forward: batches[0]!.forward,
+    batches,
+    kernels,
+  };
+}
+
+const f = (v: number | null, digits: number, width: number): string => (v === null ? '—' : v.toFixed(digits)).padStart(width);
+
+export function formatReport(r: BenchReport): string {
+  const lines = [
+    `adapter ${r.adapter} (${r.backend}); network width ${r.width}, input [${r.input.join(',')}]`,
+    r.timing,
+    '',
+    `${'step'.padEnd(22)} ${'batch'.padStart(5)} ${'ours ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'TF.js ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'TF.js/ours'.padStart(10)}`,
+  ];
+  for (const b of r.batches) {
+    for (const [label, s] of [
+      ['train step (f+b+Adam)', b.train_step],
+      ['forward (inference)', b.forward],
+    ] as const) {
+      lines.push(
+        `${label.padEnd(22)} ${String(s.batch).padStart(5)} ${f(s.ours_ms, 1, 10)} ${f(s.ours_samples_per_s, 2, 10)} ${f(s.ours_gflops, 2, 8)} ` +
+          `${f(s.tfjs_ms, 1, 10)} ${f(s.tfjs_samples_per_s, 2, 10)} ${f(s.tfjs_gflops, 2, 8)} ${s.ratio === null ? '—'.padStart(10) : `${s.ratio.toFixed(2)}×`.padStart(10)}`,
+      );
+    }
+  }
+  if (r.kernels.length > 0) {
+    lines.push('', `${'kernel'.padEnd(40)} ${'shape'.padEnd(32)} ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
+    for (const k of r.kernels) lines.push(`${k.name.padEnd(40)} ${k.shape.padEnd(32)} ${k.ms.toFixed(3).padStart(9)} ${k.gflops.toFixed(2).padStart(8)}`);
+  }
+  return lines.join('\n');
+}
+
+function parseList(v: unknown, name: string, fallback: number[], length?: number): number[] {
+  if (v === undefined) return fallback;
+  const parts = String(v).split(',');
+  if (length !== undefined && parts.length !== length) throw new UsageError(`--${name} needs ${length} comma-separated values, got '${String(v)}'`);
+  return parts.map((p) => num(p.trim(), name, 0, { integer: true, min: 1 }));
+}
+
+/** Four 1×2×2 poolings halve H and W four times, so both must be at least 16. */
+function inputShape(v: unknown): [number, number, number] {
+  const [d, h, w] = parseList(v, 'input', [3, 128, 60], 3) as [number, number, number];
+  if (h < 16 || w < 16) throw new UsageError(`--input mel bands and frames must be at least 16 (four 2×2 poolings), got ${h},${w}`);
+  return [d, h, w];
+}
+
+export async function bench(argv: string[]): Promise<number> {
+  const args = parse(
+    argv,
+    {
+      json: { type: 'boolean' },
+      batch: { type: 'string' },
+      width: { type: 'string' },
+      input: { type: 'string' },
+      iterations: { type: 'string' },
+      warmup: { type: 'string' },
+      compare: { type: 'string' },
+      'tfjs-iterations': { type: 'string' },
+      kernels: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (!args) return 0;
+  const v = args.values;
+  const compare = choice(v.compare, 'compare', ['tfjs', 'none'] as const, 'none');
+  const options: BenchOptions = {
+    batches: parseList(v.batch, 'batch', [8]),
+    width: num(v.width, 'width', 1, { min: 0.001, max: 8 }),
+    input: inputShape(v.input),
+    iterations: num(v.iterations, 'iterations', 5, { integer: true, min: 1 }),
+    warmup: num(v.warmup, 'warmup', 1, { integer: true, min: 0 }),
+    compare: compare === 'tfjs' ? 'tfjs' : null,
+    tfjsIterations: num(v['tfjs-iterations'], 'tfjs-iterations', 2, { integer: true, min: 1 }),
+    kernels: Boolean(v.kernels),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+  const gpu = await getGpu();
+  const report = await runBench(gpu, options);
+  console.log(v.json ? JSON.stringify(report) : formatReport(report));
+  return 0;
+}
