@@ -83,6 +83,8 @@ export async function demo(argv: string[]): Promise<number> {
     seed,
     split: 'speaker',
     presplit: split,
+    // A demo run has a few hundred steps, too few for Keras' 0.99 running statistics to settle.
+    bnMomentum: 0.9,
     cacheDir: join(out, 'features-cache'),
     timeBudgetSeconds: budget,
     callbacks: { ...DEFAULT_RUN.callbacks, earlyStoppingPatience: 6, reduceLrPatience: 3 },

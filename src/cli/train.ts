@@ -27,6 +27,7 @@ test-split report (RUN/test_report.txt, .json, RUN/confusion.svg).
   --no-oversample     do not balance classes by oversampling
   --patience N        EarlyStopping patience (10)
   --lr-patience N     ReduceLROnPlateau patience (5)
+  --bn-momentum M     batch-norm running-statistics momentum (0.99, Keras'); lower for short runs
   --no-cache          do not use the feature cache (.cache/features)
   --resume            continue an interrupted run from its last completed epoch
   --quiet             no progress output
@@ -50,6 +51,7 @@ export async function train(argv: string[]): Promise<number> {
       'no-oversample': { type: 'boolean' },
       patience: { type: 'string' },
       'lr-patience': { type: 'string' },
+      'bn-momentum': { type: 'string' },
       'no-cache': { type: 'boolean' },
       resume: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -65,6 +67,7 @@ export async function train(argv: string[]): Promise<number> {
   const settings = {
     epochs: num(v.epochs, 'epochs', d.epochs, { integer: true, min: 1 }),
     batch: num(v.batch, 'batch', d.batch, { integer: true, min: 1 }),
+    bnMomentum: num(v['bn-momentum'], 'bn-momentum', d.bnMomentum, { min: 0, max: 0.9999 }),
     width: num(v.width, 'width', d.width, { min: 0.01 }),
     seed: num(v.seed, 'seed', d.seed, { integer: true, min: 0 }),
     split: choice(v.split, 'split', ['random', 'speaker'] as const, 'random'),

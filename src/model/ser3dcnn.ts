@@ -25,6 +25,12 @@ export interface ModelConfig {
   input: [number, number, number, number];
   /** Multiplier of every hidden channel and unit count (1 = the report's network). */
   width: number;
+  /**
+   * Batch-norm running-statistics momentum (Keras: 0.99). Short runs use less: with
+   * 0.99 the running statistics need a few hundred steps to leave their initial
+   * values, and until then inference (validation) sees badly scaled activations.
+   */
+  bnMomentum?: number;
 }
 
 export const CONV_CHANNELS = [64, 128, 256, 512, 512] as const;
@@ -114,7 +120,7 @@ export class Ser3dCnn {
     let h = x;
     this.convs.forEach((layer, i) => {
       h = conv3d(g, h, layer.w, layer.b, 'same');
-      h = batchnorm(g, h, layer.bn);
+      h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
       if (i < CONV_DROPOUT.length) {
         h = relu(g, h);
         h = maxpool3d(g, h, [1, 2, 2]);
@@ -125,7 +131,7 @@ export class Ser3dCnn {
     this.denses.forEach((layer, i) => {
       h = dense(g, h, layer.w, layer.b);
       if (layer.bn) {
-        h = batchnorm(g, h, layer.bn);
+        h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
         h = relu(g, h);
         h = dropout(g, h, DENSE_DROPOUT[i]!);
       }

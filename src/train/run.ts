@@ -36,6 +36,8 @@ export interface RunOptions {
   cacheDir: string | null;
   quiet: boolean;
   timeBudgetSeconds?: number;
+  /** Batch-norm momentum of the running statistics (Keras 0.99). */
+  bnMomentum: number;
   /** Precomputed split (leave-one-speaker-out folds); otherwise 70/15/15 by `split`. */
   presplit?: { train: LabelledFile[]; val: LabelledFile[]; test: LabelledFile[] };
   /** Extra fields for config.json (the data sources, say). */
@@ -53,6 +55,7 @@ export const DEFAULT_RUN: Omit<RunOptions, 'out' | 'classes'> = {
   lr: KERAS_ADAM.lr,
   augmentCopies: 1,
   oversample: true,
+  bnMomentum: 0.99,
   callbacks: KERAS_CALLBACKS,
   frontend: DEFAULT_FRONTEND,
   resume: false,
@@ -65,6 +68,7 @@ export interface RunConfig {
   classes: string[];
   width: number;
   input: [number, number, number, number];
+  bnMomentum?: number;
   features: FrontendSettings;
   loss: { kind: 'focal' | 'ce'; gamma: number; alpha: number[] };
   seed: number;
@@ -111,7 +115,7 @@ export async function loadTrainedModel(gpu: Gpu, checkpoint: string): Promise<{ 
   if (statSync(checkpoint).isDirectory()) checkpoint = join(checkpoint, 'best.safetensors');
   if (!existsSync(checkpoint)) throw new Error(`no such checkpoint: ${checkpoint}`);
   const config = await readRunConfig(configPathFor(checkpoint));
-  const model = new Ser3dCnn(gpu, { classes: config.classes, input: config.input, width: config.width });
+  const model = new Ser3dCnn(gpu, { classes: config.classes, input: config.input, width: config.width, bnMomentum: config.bnMomentum });
   await loadModel(gpu, model, checkpoint);
   return { model, config };
 }
@@ -133,13 +137,14 @@ export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): 
   const gamma = o.loss === 'focal' ? o.gamma : 0;
 
   const input = modelInputShape(o.frontend);
-  const modelConfig: ModelConfig = { classes: o.classes, input, width: o.width };
+  const modelConfig: ModelConfig = { classes: o.classes, input, width: o.width, bnMomentum: o.bnMomentum };
   const model = new Ser3dCnn(gpu, modelConfig, o.seed);
   const config: RunConfig = {
     format: 'ser-webgpu',
     classes: o.classes,
     width: o.width,
     input,
+    bnMomentum: o.bnMomentum,
     features: o.frontend,
     loss: { kind: o.loss, gamma, alpha: [...alpha] },
     seed: o.seed,
