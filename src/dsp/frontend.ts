@@ -3,7 +3,7 @@
 // layout. Reference: melSpectrogramRef in src/ref/melspec.ts (float64, CPU).
 import type { Gpu } from '../kernels/gpu.js';
 import { Recorder } from '../kernels/kernel.js';
-import { fftPower, pairCount, stftFrames, twiddles } from '../kernels/stft.js';
+import { fftPower, fusedFftSize, pairCount, stftFrames, stftMel, twiddles } from '../kernels/stft.js';
 import { melProject } from '../kernels/mel_project.js';
 import { clipMinMax, powerToDb } from '../kernels/power_to_db.js';
 import { filterRanges, melFilterbank, type MelNorm, type MelScale } from './mel.js';
@@ -80,16 +80,29 @@ export function validateSettings(s: FrontendSettings): void {
   if (!(s.amin > 0) || !(s.topDb >= 0)) throw new RangeError('amin must be > 0 and topDb >= 0');
 }
 
+/**
+ * How the mel power is computed: 'fused' (framing, radix-16 FFT, |X|² and mel
+ * projection in one dispatch; the default where workgroup memory holds a frame
+ * pair) or 'staged' (framing pass, radix-2 or multi-pass FFT into a power
+ * buffer, mel projection; for larger n_fft, and for comparison in bench/).
+ */
+export type StftPath = 'fused' | 'staged';
+
 export class MelFrontend {
   readonly settings: FrontendSettings;
+  readonly stftPath: StftPath;
   private readonly consts: Constants;
 
   constructor(
     readonly gpu: Gpu,
     settings: Partial<FrontendSettings> = {},
+    path?: StftPath,
   ) {
     this.settings = { ...DEFAULT_FRONTEND, ...settings };
     validateSettings(this.settings);
+    const fits = fusedFftSize(gpu, this.settings.nFft) > 0;
+    if (path === 'fused' && !fits) throw new RangeError(`n_fft ${this.settings.nFft} is too large for the fused STFT on this device`);
+    this.stftPath = path ?? (fits ? 'fused' : 'staged');
     this.consts = this.constants();
   }
 
@@ -113,7 +126,7 @@ export class MelFrontend {
     return c;
   }
 
-  /** Frames per GPU chunk, bounded by the binding size limit and CHUNK_BYTES. */
+  /** Frames per GPU chunk, bounded by the binding size limit and CHUNK_BYTES (for the largest per-frame buffer: the staged path's packed frames, nFft·4 bytes). */
   private maxChunkFrames(): number {
     const bytes = Math.min(CHUNK_BYTES, this.gpu.limits.maxStorageBufferBindingSize);
     return Math.max(2, Math.floor(bytes / (this.settings.nFft * 4)) & ~1);
@@ -173,8 +186,6 @@ export class MelFrontend {
     const sigBuf = put(signal, 'signal');
     const frameBuf = put(frameInfo, 'frame info');
     const clipBuf = put(clipInfo, 'clip info');
-    const pairs = pool.acquire(pairCount(frames) * s.nFft * 8, 'stft pairs');
-    const power = pool.acquire(frames * bins * 4, 'power spectrum');
     const mel = pool.acquire(outOff * 4, 'mel');
     const db = pool.acquire(outOff * 4, 'mel db');
     const scaled = pool.acquire(outOff * 4, 'mel scaled');
@@ -182,14 +193,24 @@ export class MelFrontend {
     const shape = { nFft: s.nFft, hop: s.hop, frames };
     const dbShape = { clips: clips.length, maxCount, amin: s.amin, topDb: s.topDb };
     const r = new Recorder(gpu, 'mel front end');
-    stftFrames(r, pairs, sigBuf, frameBuf, this.consts.window, shape);
-    fftPower(r, power, pairs, this.consts.twiddle, shape);
-    melProject(r, mel, power, frameBuf, clipBuf, this.consts.fb, this.consts.ranges, { nMels: s.nMels, bins, frames });
+    const c = this.consts;
+    if (this.stftPath === 'fused') {
+      const buffers = { signal: sigBuf, frameInfo: frameBuf, clipInfo: clipBuf, window: c.window, twiddle: c.twiddle, fb: c.fb, ranges: c.ranges };
+      stftMel(r, mel, buffers, { ...shape, nMels: s.nMels });
+    } else {
+      const pairs = pool.acquire(pairCount(frames) * s.nFft * 8, 'stft pairs');
+      const power = pool.acquire(frames * bins * 4, 'power spectrum');
+      stftFrames(r, pairs, sigBuf, frameBuf, c.window, shape);
+      fftPower(r, power, pairs, c.twiddle, shape);
+      melProject(r, mel, power, frameBuf, clipBuf, c.fb, c.ranges, { nMels: s.nMels, bins, frames });
+      r.releaseAfterSubmit(pairs);
+      r.releaseAfterSubmit(power);
+    }
     clipMinMax(r, stats, clipBuf, mel, dbShape);
     powerToDb(r, db, scaled, clipBuf, stats, mel, dbShape);
     r.submit();
     const [melHost, dbHost, scaledHost] = await Promise.all([gpu.readF32(mel, outOff), gpu.readF32(db, outOff), gpu.readF32(scaled, outOff)]);
-    for (const b of [sigBuf, frameBuf, clipBuf, pairs, power, mel, db, scaled, stats]) pool.release(b);
+    for (const b of [sigBuf, frameBuf, clipBuf, mel, db, scaled, stats]) pool.release(b);
     return clips.map((_, ci) => {
       const nf = clipInfo[4 * ci + 1]!;
       const o = clipInfo[4 * ci + 2]!;

@@ -1,10 +1,27 @@
 // STFT power spectrum on the GPU: framing (centre padding, Hann window, any hop)
 // and a Stockham FFT, batched over frames of many clips. Shaders:
-// stft_frames.wgsl, fft_stockham.wgsl (workgroup memory), fft_stockham_global.wgsl
-// + fft_power.wgsl (multi-pass, for sizes whose buffer exceeds workgroup memory).
+// stft_mel.wgsl (framing, radix-16 FFT in workgroup memory and mel projection
+// in one kernel: the fast path), or the staged kernels stft_frames.wgsl, then
+// fft_stockham.wgsl (radix 2, workgroup memory) or fft_stockham_global.wgsl +
+// fft_power.wgsl (multi-pass, for sizes whose buffer exceeds workgroup memory),
+// followed by mel_project.wgsl.
 // Reference: powerSpectrogramRef in src/ref/melspec.ts.
 import type { Gpu } from './gpu.js';
 import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+
+export const STFT_MEL: KernelSpec = {
+  shader: 'stft_mel',
+  params: [
+    ['hop', 'u32'],
+    ['pad', 'u32'],
+    ['frames', 'u32'],
+    ['pairs', 'u32'],
+    ['groups_x', 'u32'],
+    ['n_mels', 'u32'],
+  ],
+  inputs: ['signal', 'frameInfo', 'clipInfo', 'window', 'twiddle', 'fb', 'ranges'],
+  outputs: ['mel'],
+};
 
 export const STFT_FRAMES: KernelSpec = {
   shader: 'stft_frames',
@@ -89,10 +106,53 @@ export function workgroupFftSize(gpu: Gpu, n: number): number {
   return fits && half / wg <= MAX_PER ? wg : 0;
 }
 
-/** Twiddles W^j = exp(-2πij/n), j < n/2, computed in float64. */
+/** Workgroup size of the fused framing + radix-16 FFT + mel kernel for n, or 0 when this device needs the staged kernels. */
+export function fusedFftSize(gpu: Gpu, n: number): number {
+  const wg = Math.max(1, n / 16);
+  const fits = 8 * n <= gpu.limits.maxComputeWorkgroupStorageSize;
+  const bindings = STFT_MEL.inputs.length + STFT_MEL.outputs.length <= gpu.limits.maxStorageBuffersPerShaderStage;
+  return fits && bindings && wg <= gpu.limits.maxComputeInvocationsPerWorkgroup ? wg : 0;
+}
+
+export interface StftMelBuffers {
+  signal: GPUBuffer;
+  /** Per frame slot (offset of the clip in signal, clip length, t, clip); slots paired inside clips. */
+  frameInfo: GPUBuffer;
+  /** Per clip (first frame, frame count F, output offset, n_mels·F). */
+  clipInfo: GPUBuffer;
+  window: GPUBuffer;
+  /** twiddles(nFft). */
+  twiddle: GPUBuffer;
+  /** Filterbank [nMels][nFft/2 + 1]. */
+  fb: GPUBuffer;
+  /** Each filter's non-zero bins [start, end) (filterRanges). */
+  ranges: GPUBuffer;
+}
+
+/**
+ * Mel power of every frame straight from the signal, in one dispatch: framing,
+ * FFT, |X|² and the mel projection (stft_mel.wgsl), written per clip as
+ * [nMels][F] at its output offset. Only where fusedFftSize(gpu, nFft) > 0.
+ */
+export function stftMel(r: Recorder, mel: GPUBuffer, b: StftMelBuffers, s: StftShape & { nMels: number }): void {
+  const n = s.nFft;
+  if (n < 2 || n & (n - 1)) throw new RangeError(`stftMel: n_fft ${n} must be a power of two >= 2`);
+  const wg = fusedFftSize(r.gpu, n);
+  if (wg === 0) throw new RangeError(`stftMel: n_fft ${n} does not fit this device's workgroup limits; use the staged kernels`);
+  const np = pairCount(s.frames);
+  const [gx, gy] = grid1d(r.gpu, np, 1);
+  r.dispatch(STFT_MEL, {
+    params: { hop: s.hop, pad: Math.floor(n / 2), frames: s.frames, pairs: np, groups_x: gx, n_mels: s.nMels },
+    buffers: { ...b, mel },
+    constants: { LOG2N: Math.log2(n), WG: wg },
+    workgroups: [gx, gy],
+  });
+}
+
+/** Twiddles W^j = exp(-2πij/n), j < n, computed in float64 (the radix-2 kernels use j < n/2). */
 export function twiddles(n: number): Float32Array {
-  const t = new Float32Array(n);
-  for (let j = 0; j < n / 2; j++) {
+  const t = new Float32Array(2 * n);
+  for (let j = 0; j < n; j++) {
     t[2 * j] = Math.cos((-2 * Math.PI * j) / n);
     t[2 * j + 1] = Math.sin((-2 * Math.PI * j) / n);
   }
