@@ -4,7 +4,7 @@
 // in `last.safetensors` so that --resume continues exactly.
 import type { Gpu } from '../kernels/gpu.js';
 import type { Ser3dCnn } from './ser3dcnn.js';
-import { readSafetensors, writeSafetensors, type TensorEntry } from './safetensors.js';
+import { readSafetensors, writeSafetensors, type TensorEntry, type TensorSpec } from './safetensors.js';
 
 export interface SaveOptions {
   /** Include Adam's moments and step (for resuming). */
@@ -52,14 +52,13 @@ export async function saveModel(gpu: Gpu, model: Ser3dCnn, path: string, opts: S
 }
 
 /** The shapes a checkpoint for `model` must have; the reader checks them before allocating. */
-export function expectedTensors(model: Ser3dCnn, withOptimizer: boolean): Record<string, { dtype: 'F32'; shape: number[] }> {
-  const exp: Record<string, { dtype: 'F32'; shape: number[] }> = {};
+export function expectedTensors(model: Ser3dCnn, withOptimizer: boolean): Record<string, TensorSpec> {
+  const exp: Record<string, TensorSpec> = {};
   for (const t of model.namedTensors()) exp[t.name] = { dtype: 'F32', shape: [...t.shape] };
-  if (withOptimizer) {
-    for (const p of model.params) {
-      exp[`${p.name}.adam_m`] = { dtype: 'F32', shape: [...p.shape] };
-      exp[`${p.name}.adam_v`] = { dtype: 'F32', shape: [...p.shape] };
-    }
+  // Adam moments are required to resume, and allowed (then ignored) when only the weights are loaded.
+  for (const p of model.params) {
+    exp[`${p.name}.adam_m`] = { dtype: 'F32', shape: [...p.shape], optional: !withOptimizer };
+    exp[`${p.name}.adam_v`] = { dtype: 'F32', shape: [...p.shape], optional: !withOptimizer };
   }
   return exp;
 }

@@ -43,6 +43,8 @@ export interface TensorEntry {
 export interface TensorSpec {
   dtype: Dtype;
   shape: readonly number[];
+  /** May be absent; when present it is validated like the others. */
+  optional?: boolean;
 }
 
 export interface Safetensors {
@@ -204,13 +206,14 @@ function validateHeader(file: string, header: unknown, dataBytes: number): { ent
 
 function checkExpected(file: string, entries: Entry[], expected: Record<string, TensorSpec>): void {
   const have = new Map(entries.map((e) => [e.name, e]));
-  const missing = Object.keys(expected).filter((n) => !have.has(n));
+  const missing = Object.keys(expected).filter((n) => !have.has(n) && !expected[n]!.optional);
   const extra = entries.map((e) => e.name).filter((n) => !Object.hasOwn(expected, n));
   const list = (a: string[]) => a.slice(0, 5).join(', ') + (a.length > 5 ? `, … (${a.length})` : '');
   if (missing.length) throw new CheckpointError(file, `missing tensors: ${list(missing)}`);
   if (extra.length) throw new CheckpointError(file, `unexpected tensors: ${list(extra)}`);
   for (const [name, spec] of Object.entries(expected)) {
-    const e = have.get(name)!;
+    const e = have.get(name);
+    if (!e) continue;
     if (e.dtype !== spec.dtype) throw new CheckpointError(file, `tensor ${name}: dtype ${e.dtype}, model expects ${spec.dtype}`);
     if (e.shape.length !== spec.shape.length || e.shape.some((d, i) => d !== spec.shape[i])) {
       throw new CheckpointError(file, `tensor ${name}: shape [${e.shape.join(', ')}], model expects [${spec.shape.join(', ')}]`);
