@@ -38,7 +38,7 @@ export interface BatchNormParams {
 export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = 0.99, eps = 1e-3): Tensor {
   const c = x.shape[x.shape.length - 1]!;
   const m = x.size / c;
-  const s = { m, c, momentum, eps };
+  const s = { m, c, momentum: g.bnMomentum ?? momentum, eps };
   const y = g.tensor(x.shape, true, 'batchnorm');
   if (!g.training) {
     batchnormForwardInference(g.r, y.buffer, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s);
@@ -75,7 +75,7 @@ export function maxpool3d(g: Graph, x: Tensor, pool: readonly [number, number, n
 /** Inverted dropout; the identity outside training. Masks come from a counter RNG keyed by (seed, step, layer). */
 export function dropout(g: Graph, x: Tensor, rate: number): Tensor {
   const layer = g.opIndex++;
-  if (!g.training || rate === 0) return x;
+  if (!g.training || rate === 0 || g.noDropout) return x;
   const s = { n: x.size, rate, seed: (g.seed * 1000 + layer) >>> 0, step: g.step };
   const y = g.tensor(x.shape, true, 'dropout');
   dropoutForward(g.r, y.buffer, x.buffer, s);

@@ -58,6 +58,10 @@ export class Graph {
   private owned: GPUBuffer[] = [];
   /** Counts ops, so that each dropout layer of a step draws its own mask. */
   opIndex = 0;
+  /** Batch statistics without dropout masks (recalibrating batch norm's running statistics). */
+  noDropout = false;
+  /** Overrides every batch-norm layer's running-statistics momentum for this step. */
+  bnMomentum: number | null = null;
 
   constructor(
     readonly gpu: Gpu,

@@ -28,6 +28,8 @@ test-split report (RUN/test_report.txt, .json, RUN/confusion.svg).
   --patience N        EarlyStopping patience (10)
   --lr-patience N     ReduceLROnPlateau patience (5)
   --bn-momentum M     batch-norm running-statistics momentum (0.99, Keras'); lower for short runs
+  --bn-recalibrate N  re-estimate batch-norm statistics from N training batches without
+                      dropout before each validation (16; 0 = Keras' moving averages only)
   --no-cache          do not use the feature cache (.cache/features)
   --resume            continue an interrupted run from its last completed epoch
   --quiet             no progress output
@@ -52,6 +54,7 @@ export async function train(argv: string[]): Promise<number> {
       patience: { type: 'string' },
       'lr-patience': { type: 'string' },
       'bn-momentum': { type: 'string' },
+      'bn-recalibrate': { type: 'string' },
       'no-cache': { type: 'boolean' },
       resume: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -68,6 +71,7 @@ export async function train(argv: string[]): Promise<number> {
     epochs: num(v.epochs, 'epochs', d.epochs, { integer: true, min: 1 }),
     batch: num(v.batch, 'batch', d.batch, { integer: true, min: 1 }),
     bnMomentum: num(v['bn-momentum'], 'bn-momentum', d.bnMomentum, { min: 0, max: 0.9999 }),
+    recalibrateBatches: num(v['bn-recalibrate'], 'bn-recalibrate', d.recalibrateBatches, { integer: true, min: 0 }),
     width: num(v.width, 'width', d.width, { min: 0.01 }),
     seed: num(v.seed, 'seed', d.seed, { integer: true, min: 0 }),
     split: choice(v.split, 'split', ['random', 'speaker'] as const, 'random'),

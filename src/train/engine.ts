@@ -111,6 +111,28 @@ export class Engine {
     return this.readMetrics(n);
   }
 
+  /**
+   * Re-estimates every batch-norm layer's running statistics as the plain average
+   * of batch statistics over `batches` (forward passes in training mode, without
+   * dropout, no weight update). The moving averages of training are taken with
+   * dropout active, which inflates the variances that inference then divides by
+   * (the "variance shift" of dropout before batch norm); in short runs they also
+   * trail the weights. Averaging batch i with momentum i/(i+1) gives the mean of
+   * all batch statistics ("precise BN").
+   */
+  async recalibrateBatchNorm(batches: { x: Float32Array; n: number }[]): Promise<void> {
+    for (let i = 0; i < batches.length; i++) {
+      const { x, n } = batches[i]!;
+      this.upload(x, null, n);
+      const g = new Graph(this.gpu, true, 0, this.seed);
+      g.noDropout = true;
+      g.bnMomentum = i / (i + 1);
+      this.model.forward(g, g.input(this.input, [n, ...this.model.config.input]));
+      g.finish();
+    }
+    await this.gpu.sync();
+  }
+
   /** Names the first parameter holding NaN or Inf (a diagnostic after a non-finite loss). */
   async firstNonFinite(): Promise<string> {
     for (const t of [...this.model.params, ...this.model.states]) {

@@ -35,6 +35,11 @@ export interface FitOptions {
   callbacks: CallbackConfig;
   resume: boolean;
   quiet?: boolean;
+  /**
+   * Before each validation, re-estimate batch-norm statistics from this many
+   * training batches without dropout (0 keeps Keras' moving averages).
+   */
+  recalibrateBatches?: number;
   /** Stop after this many seconds of training (the demo's budget); checked after each epoch. */
   timeBudgetSeconds?: number;
 }
@@ -171,6 +176,14 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
         });
         seen += idx.length;
         bar.update(seen, { loss: lossSum / seen, acc: correct / seen });
+      }
+      if (opts.recalibrateBatches) {
+        const batches = [];
+        for (let s = 0; s < n && batches.length < opts.recalibrateBatches; s += opts.batch) {
+          const b = batchOf(train, engine.sampleSize, order.slice(s, s + opts.batch));
+          batches.push({ x: b.x, n: b.y.length });
+        }
+        await engine.recalibrateBatchNorm(batches);
       }
       const v = await evaluateDataset(engine, val, opts.batch);
       const logs: EpochLogs = {

@@ -38,6 +38,8 @@ export interface RunOptions {
   timeBudgetSeconds?: number;
   /** Batch-norm momentum of the running statistics (Keras 0.99). */
   bnMomentum: number;
+  /** Training batches used to re-estimate batch-norm statistics before each validation (0: Keras' moving averages only). */
+  recalibrateBatches: number;
   /** Precomputed split (leave-one-speaker-out folds); otherwise 70/15/15 by `split`. */
   presplit?: { train: LabelledFile[]; val: LabelledFile[]; test: LabelledFile[] };
   /** Extra fields for config.json (the data sources, say). */
@@ -56,6 +58,7 @@ export const DEFAULT_RUN: Omit<RunOptions, 'out' | 'classes'> = {
   augmentCopies: 1,
   oversample: true,
   bnMomentum: 0.99,
+  recalibrateBatches: 16,
   callbacks: KERAS_CALLBACKS,
   frontend: DEFAULT_FRONTEND,
   resume: false,
@@ -153,6 +156,7 @@ export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): 
     batch: o.batch,
     augmentCopies: o.augmentCopies,
     oversample: o.oversample,
+    recalibrateBatches: o.recalibrateBatches,
     ...o.extraConfig,
   };
   await writeJsonAtomic(join(o.out, 'config.json'), config);
@@ -171,6 +175,7 @@ export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): 
     resume: o.resume,
     quiet: o.quiet,
     timeBudgetSeconds: o.timeBudgetSeconds,
+    recalibrateBatches: o.recalibrateBatches,
   });
 
   // The test report uses the ModelCheckpoint file (best val_accuracy): the model a user gets as best.safetensors.
