@@ -1,5 +1,6 @@
-// conv3d forward, one invocation per output element: the baseline the tiled
-// implicit GEMM (conv3d_forward.wgsl) is measured against in bench/conv3d.bench.ts.
+// conv3d forward, one invocation per output element: the baseline the forward
+// kernels (conv3d_forward.wgsl, conv3d_forward_tiled.wgsl) are measured against in
+// bench/conv3d.bench.ts.
 //   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw, ci} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw, ci] * w[zd, zh, zw, ci, co]
 //
 // Layouts (row-major, channels last): x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],

@@ -7,9 +7,8 @@ import {
   conv3dForward,
   conv3dOutShape,
   conv3dWeightSplits,
-  chooseTiles,
+  type Conv3dDirectTiles,
   type Conv3dShape,
-  type Conv3dTiles,
 } from '../src/kernels/conv3d.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
 
@@ -50,15 +49,17 @@ const sh = (n: number, d: number, h: number, w: number, cin: number, cout: numbe
 });
 
 /**
- * Most cases share one small tile set, so the file compiles few pipeline variants
- * (each costs seconds on a CPU driver) while still spanning many tiles per shape.
+ * Most cases use the shipped blocking, so the file compiles the same few pipelines
+ * as training (each costs seconds on a CPU driver); one case uses a small blocking
+ * so that a small shape spans many position and channel blocks.
  */
-const SMALL: Conv3dTiles = { bm: 16, bn: 16, bk: 8, tm: 4, tn: 4 };
+const SMALL: Conv3dDirectTiles = { wg: 8, tp: 2, tn: 4 };
 
 interface Case {
   name: string;
   s: Conv3dShape;
-  tiles?: Conv3dTiles;
+  /** Blocking of the forward and backward_input kernels. */
+  tiles?: Conv3dDirectTiles;
 }
 
 const CASES: Case[] = [
@@ -71,22 +72,17 @@ const CASES: Case[] = [
   { name: 'even kernel 2×2×2, same (pads 0 before, 1 after)', s: sh(2, 3, 4, 5, 4, 6, [2, 2, 2], 'same') },
   { name: '3×3×3 valid, channels 4→8', s: sh(1, 4, 5, 6, 4, 8, [3, 3, 3], 'valid') },
   {
-    name: 'sizes not multiples of small tiles (many tiles, K slices, row and column edges)',
+    name: 'sizes not multiples of a small blocking (many position and channel blocks, partial last ones)',
     s: sh(2, 2, 9, 7, 12, 20, [1, 3, 3], 'same'),
-    tiles: { bm: 16, bn: 8, bk: 8, tm: 4, tn: 4 },
+    tiles: SMALL,
   },
-  {
-    name: 'large register block 8×8 with scalar loads, channels 3→70',
-    s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same'),
-    tiles: { bm: 32, bn: 64, bk: 16, tm: 8, tn: 8 },
-  },
-  { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3', s: sh(2, 3, 16, 8, 16, 32, [1, 3, 3], 'same') },
+  { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
+  { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
 ];
 
 describe('conv3d on the GPU vs the float64 reference', () => {
-  for (let { name, s, tiles } of CASES) {
+  for (const { name, s, tiles } of CASES) {
     it(name, async () => {
-      tiles ??= SMALL;
       const yShape = conv3dOutShape(s);
       const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 1);
       const w = random(s.kd * s.kh * s.kw * s.cin * s.cout, 2);
@@ -100,7 +96,7 @@ describe('conv3d on the GPU vs the float64 reference', () => {
       run(gpu, (r) => {
         conv3dForward(r, yb, xb, wb, bb, s, tiles);
         conv3dBackwardInput(r, dxb, dyb, wb, s, tiles);
-        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, tiles);
+        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s);
       });
       compare(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
       compare(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
@@ -111,7 +107,7 @@ describe('conv3d on the GPU vs the float64 reference', () => {
     });
   }
 
-  it('forward without bias, and with tiles the shape selects for the first report layer (Cin 1)', async () => {
+  it('forward without bias, first report layer channels (Cin 1 → 64)', async () => {
     const s = sh(1, 3, 16, 12, 1, 64, [1, 5, 5], 'same');
     const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 5);
     const w = random(25 * 64, 6);
@@ -123,8 +119,7 @@ describe('conv3d on the GPU vs the float64 reference', () => {
 
   it('backward_weight splits a long position reduction across workgroups and sums the partials', async () => {
     const s = sh(4, 3, 16, 10, 4, 4, [1, 3, 3], 'same');
-    const t = chooseTiles(s.kd * s.kh * s.kw * s.cin + 1, s.cout);
-    expect(conv3dWeightSplits(s, t).splits).toBeGreaterThan(1);
+    expect(conv3dWeightSplits(s).splits).toBeGreaterThan(1);
     const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 7);
     const dy = random(size(conv3dOutShape(s)), 8);
     const [xb, dyb] = [gpu.upload(x), gpu.upload(dy)];

@@ -1,6 +1,7 @@
-// conv3d (stride 1, `same` or `valid` padding) as tiled implicit GEMMs.
-// Shaders: conv3d_forward, conv3d_backward_input, conv3d_backward_weight and
-// conv3d_backward_reduce. Reference: src/ref/conv3d.ts.
+// conv3d (stride 1, `same` or `valid` padding). Reference: src/ref/conv3d.ts.
+// Shaders: conv3d_forward, conv3d_backward_input and conv3d_backward_weight (+
+// conv3d_backward_reduce), all direct: no workgroup memory; in each, the operand
+// shared by the whole workgroup is read with uniform loads (see docs/PERFORMANCE.md).
 //
 //   forward          Y[M, Cout]  = A_x[M, K] · W[K, Cout]               M = N·OD·OH·OW, K = kd·kh·kw·Cin
 //   backward_input   dX[Mi, Cin] += A_dy[Mi, K'] · W^T[K', Cin]         Mi = N·D·H·W,  K' = kd·kh·kw·Cout
@@ -21,14 +22,26 @@ export interface Conv3dShape {
   padding: 'same' | 'valid';
 }
 
-/** Tile sizes of one GEMM: a workgroup computes BM×BN outputs in BK-slices, TM×TN per invocation. */
-export interface Conv3dTiles {
-  bm: number;
-  bn: number;
-  bk: number;
-  tm: number;
+/**
+ * Blocking of the direct forward and backward_input: WG invocations per workgroup,
+ * each owning TP positions (WG apart, so one load instruction reads consecutive
+ * positions across invocations) × TN output channels (the same for the whole
+ * workgroup, so weight reads are uniform). Each activation read feeds TN
+ * multiply-adds, each weight read TP.
+ */
+export interface Conv3dDirectTiles {
+  wg: number;
+  tp: number;
   tn: number;
 }
+
+/**
+ * One blocking for every shape, so there are at most four forward and two
+ * backward_input pipelines (the vec4 flags). 4 positions × 8 channels measured
+ * fastest on lavapipe for the report's conv2; more accumulators spill
+ * (docs/PERFORMANCE.md).
+ */
+export const CONV3D_DIRECT_TILES: Conv3dDirectTiles = { wg: 64, tp: 4, tn: 8 };
 
 /** Padding before each spatial axis (depth, height, width): floor((k-1)/2) for `same`, as TensorFlow does. */
 export function conv3dPads(s: Conv3dShape): [number, number, number] {
@@ -93,50 +106,21 @@ function geometry(s: Conv3dShape): Record<string, number> {
   return { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw };
 }
 
-/**
- * Tiles for a GEMM of `rows`×`cols` outputs: the narrowest power-of-two column tile
- * that covers `cols` (so Cin = 1 in backward_input wastes no columns), row tiles as
- * large as the row count allows while leaving several workgroups per core.
- */
-export function chooseTiles(rows: number, cols: number): Conv3dTiles {
-  const bn = cols <= 4 ? 4 : cols <= 8 ? 8 : cols <= 16 ? 16 : cols <= 32 ? 32 : 64;
-  let bm = rows >= 1024 ? 64 : rows >= 256 ? 32 : 16;
-  // A narrow column tile needs taller row tiles to keep a workgroup busy.
-  if (bn <= 8 && rows >= 2048) bm = 128;
-  // An 8×4 block halves the workgroup-memory reads per multiply-add of a 4×4 one
-  // (measured 1.4× faster on lavapipe for the report's conv2).
-  return { bm, bn, bk: 16, tm: bm === 64 && bn === 64 ? 8 : 4, tn: 4 };
+/** Override constants of a direct blocking, validated against the shader's array sizes and the device limits. */
+function directConstants(gpu: Gpu, t: Conv3dDirectTiles, shader: string): Record<string, number> {
+  const ok = [t.wg, t.tp, t.tn].every((v) => Number.isInteger(v) && v > 0) && t.tn % 4 === 0 && t.tp <= 8 && t.tp * t.tn <= 64;
+  if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
+  if (t.wg > gpu.limits.maxComputeInvocationsPerWorkgroup || t.wg > gpu.limits.maxComputeWorkgroupSizeX) {
+    throw new Error(`${shader}: ${t.wg} invocations exceed the device's workgroup limits`);
+  }
+  return { WG: t.wg, TP: t.tp, TN: t.tn };
 }
 
-/** Override constants of a tile choice, validated against the device limits. */
-function tileConstants(gpu: Gpu, t: Conv3dTiles, shader: string): Record<string, number> {
-  const wgX = t.bn / t.tn;
-  const wgY = t.bm / t.tm;
-  const threads = wgX * wgY;
-  const ok =
-    [t.bm, t.bn, t.bk, t.tm, t.tn].every((v) => Number.isInteger(v) && v > 0 && v % 4 === 0) &&
-    t.bm % t.tm === 0 &&
-    t.bn % t.tn === 0 &&
-    // Each invocation stages the same 4 rows of A for every K-slice.
-    threads % (t.bm / 4) === 0;
-  if (!ok) throw new Error(`${shader}: invalid tiles ${JSON.stringify(t)}`);
-  const lim = gpu.limits;
-  if (threads > lim.maxComputeInvocationsPerWorkgroup || wgX > lim.maxComputeWorkgroupSizeX || wgY > lim.maxComputeWorkgroupSizeY) {
-    throw new Error(`${shader}: ${wgX}×${wgY} invocations exceed the device's workgroup limits`);
-  }
-  if ((t.bm + t.bn) * t.bk * 4 > lim.maxComputeWorkgroupStorageSize) {
-    throw new Error(`${shader}: tiles ${JSON.stringify(t)} exceed ${lim.maxComputeWorkgroupStorageSize} bytes of workgroup storage`);
-  }
-  return { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, WG_X: wgX, WG_Y: wgY };
-}
-
-/** Workgroups (cols, rows) with the row tiles folded into z past the per-dimension limit. */
-function tileGrid(gpu: Gpu, rows: number, cols: number, t: Conv3dTiles): [number, number, number] {
-  const gx = Math.ceil(cols / t.bn);
-  const gy = Math.ceil(rows / t.bm);
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(gy / max);
-  return [gx, Math.ceil(gy / z), z];
+/** Workgroups (channel blocks, position blocks) with the position blocks folded into z past the per-dimension limit. */
+function directGrid(gpu: Gpu, rows: number, cols: number, t: Conv3dDirectTiles): [number, number, number] {
+  const gy = Math.ceil(rows / (t.wg * t.tp));
+  const z = Math.ceil(gy / gpu.limits.maxComputeWorkgroupsPerDimension);
+  return [Math.ceil(cols / t.tn), Math.ceil(gy / z), z];
 }
 
 /** The shaders bind x, w and dy as vec4 arrays. */
@@ -147,48 +131,60 @@ function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
 }
 
 /** y = conv3d(x, w) + b (overwrites y). */
-export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, tiles?: Conv3dTiles): void {
+export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
   const [, od, oh, ow] = conv3dOutShape(s);
   const m = s.n * od * oh * ow;
   const k = s.kd * s.kh * s.kw * s.cin;
-  const t = tiles ?? chooseTiles(m, s.cout);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
   r.dispatch(CONV3D_FORWARD, {
     params: { ...geometry(s), m, k, has_bias: b ? 1 : 0 },
     // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
     buffers: { x, w, b: b ?? w, y },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_FORWARD.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: tileGrid(r.gpu, m, s.cout, t),
+    constants: { ...directConstants(r.gpu, tiles, CONV3D_FORWARD.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
+    workgroups: directGrid(r.gpu, m, s.cout, tiles),
   });
 }
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
-export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, tiles?: Conv3dTiles): void {
+export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
   const m = s.n * s.d * s.h * s.w;
   const k = s.kd * s.kh * s.kw * s.cout;
-  const t = tiles ?? chooseTiles(m, s.cin);
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
   r.dispatch(CONV3D_BACKWARD_INPUT, {
     params: { ...geometry(s), m, k },
     buffers: { dy, w, dx },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: tileGrid(r.gpu, m, s.cin, t),
+    constants: { ...directConstants(r.gpu, tiles, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+    workgroups: directGrid(r.gpu, m, s.cin, tiles),
   });
 }
 
-/** Workgroups the split-K reduction aims for, so small K·Cout still fills the device. */
+/**
+ * Blocking of the direct backward_weight: a workgroup owns TK rows of [dW; db] × 4·WG
+ * output channels and reduces over split tiles of PT positions.
+ */
+export const CONV3D_WEIGHT_BLOCK: { readonly wg: number; readonly tk: number; readonly pt: number } = { wg: 16, tk: 8, pt: 16 };
+
+/** Workgroups the split reduction aims for, so small K·Cout still fills the device. */
 const SPLIT_TARGET_WORKGROUPS = 256;
-/** Fewest BK-slices of positions per split: fewer make the partials cost more than they save. */
+/** Fewest position tiles per split: fewer make the partials cost more than they save. */
 const MIN_TILES_PER_SPLIT = 8;
 /** Upper bound on the partial-sum scratch buffer. */
 const MAX_PARTIAL_BYTES = 64 << 20;
 
-/** How the position reduction of backward_weight is split across workgroups. */
-export function conv3dWeightSplits(s: Conv3dShape, t: Conv3dTiles, maxPerDim = 65535): { splits: number; tilesPerSplit: number } {
+/**
+ * How the position reduction of backward_weight is split across workgroups, for a
+ * kernel whose workgroups own `block.rows` × `block.cols` of [dW; db] and step through
+ * positions `block.positions` at a time.
+ */
+export function conv3dWeightSplits(
+  s: Conv3dShape,
+  maxPerDim = 65535,
+  block = { rows: CONV3D_WEIGHT_BLOCK.tk, cols: 4 * CONV3D_WEIGHT_BLOCK.wg, positions: CONV3D_WEIGHT_BLOCK.pt },
+): { splits: number; tilesPerSplit: number } {
   const [, od, oh, ow] = conv3dOutShape(s);
-  const pTiles = Math.ceil((s.n * od * oh * ow) / t.bk);
+  const pTiles = Math.ceil((s.n * od * oh * ow) / block.positions);
   const rows = s.kd * s.kh * s.kw * s.cin + 1;
-  const tiles = Math.ceil(rows / t.bm) * Math.ceil(s.cout / t.bn);
+  const tiles = Math.ceil(rows / block.rows) * Math.ceil(s.cout / block.cols);
   let splits = Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles);
   splits = Math.min(splits, Math.ceil(pTiles / MIN_TILES_PER_SPLIT), Math.floor(MAX_PARTIAL_BYTES / (rows * s.cout * 4)), maxPerDim);
   splits = Math.max(1, splits);
@@ -197,24 +193,30 @@ export function conv3dWeightSplits(s: Conv3dShape, t: Conv3dTiles, maxPerDim = 6
 }
 
 /** dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the forward input x. */
-export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, tiles?: Conv3dTiles): void {
+export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape): void {
+  const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
   const [, od, oh, ow] = conv3dOutShape(s);
   const p = s.n * od * oh * ow;
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
-  const t = tiles ?? chooseTiles(rows, s.cout);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
-  const { splits, tilesPerSplit } = conv3dWeightSplits(s, t, r.gpu.limits.maxComputeWorkgroupsPerDimension);
+  const { splits, tilesPerSplit } = conv3dWeightSplits(s, r.gpu.limits.maxComputeWorkgroupsPerDimension);
   const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
   r.dispatch(CONV3D_BACKWARD_WEIGHT, {
     params: { ...geometry(s), m: p, k, tiles_per_split: tilesPerSplit },
     buffers: { dy, x, partial },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_BACKWARD_WEIGHT.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: [Math.ceil(s.cout / t.bn), Math.ceil(rows / t.bm), splits],
+    constants: { WG: wg, TK: tk, PT: pt, VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
+    workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
   });
+  conv3dReducePartials(r, dw, db, partial, splits, s);
+}
+
+/** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; releases `partial` after submission. */
+export function conv3dReducePartials(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, partial: GPUBuffer, splits: number, s: Conv3dShape): void {
+  const k = s.kd * s.kh * s.kw * s.cin;
   const reduce = (out: GPUBuffer, base: number, n: number): void =>
     r.dispatch(CONV3D_BACKWARD_REDUCE, {
-      params: { n, splits, stride: rows * s.cout, base },
+      params: { n, splits, stride: (k + 1) * s.cout, base },
       buffers: { partial, out },
       constants: { WG: REDUCE_WG },
       workgroups: grid1d(r.gpu, n, REDUCE_WG),
