@@ -23,8 +23,8 @@ training), prints the test report, and predicts a few held-out clips.
 
   --out DIR      run folder (runs/demo); the corpus goes to DIR/corpus
   --width F      network width multiplier (default: 1 on a GPU, 0.125 on a CPU adapter)
-  --epochs N     maximum epochs (default: 40 on a GPU, 16 on a CPU adapter)
-  --budget S     stop starting new epochs after S seconds of training (420)
+  --epochs N     maximum epochs (default: 40 on a GPU, 24 on a CPU adapter)
+  --budget S     stop starting new epochs after S seconds of training (500)
   --takes N      utterances per speaker and emotion (default: 24 on a GPU, 6 on a CPU adapter)
   --augment N    augmented copies of each training clip (default: 1 on a GPU, 0 on a CPU adapter)
   --seed N       seed (0)
@@ -45,14 +45,14 @@ export async function demo(argv: string[]): Promise<number> {
   const epochsArg = given('epochs', { integer: true, min: 1 });
   const takesArg = given('takes', { integer: true, min: 2, max: 99 });
   const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
-  const budget = num(v.budget, 'budget', 420, { min: 1 });
+  const budget = num(v.budget, 'budget', 500, { min: 1 });
   const augmentArg = given('augment', { integer: true, min: 0 });
   const gpu = await getGpu();
   // A software (CPU) adapter trains a narrower network on fewer clips to finish in minutes.
   const cpu = gpu.summary.isFallback || gpu.summary.architecture === 'software';
   const out = resolve(String(v.out ?? 'runs/demo'));
   const width = widthArg ?? (cpu ? 0.125 : 1);
-  const epochs = epochsArg ?? (cpu ? 16 : 40);
+  const epochs = epochsArg ?? (cpu ? 24 : 40);
   const takes = takesArg ?? (cpu ? 6 : 24);
   const augmentCopies = augmentArg ?? (cpu ? 0 : 1);
   const say = (s: string): void => {
