@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { EMOTIONS, SPEAKERS, scanSynthCorpus, speakerVoice, synthesizeUtterance, writeSyntheticCorpus, type Emotion } from '../src/data/synth.js';
 import { deriveSeed } from '../src/data/rng.js';
+import { fftRef as fft } from '../src/ref/melspec.js';
 
 const FS = 22050;
 
@@ -22,36 +23,6 @@ const MARGINS = {
   periodicityNeutralOverDisgust: 0.05, // jitter, shimmer and creak lower the autocorrelation peak
 };
 
-/** In-place radix-2 FFT. */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(ang * k);
-        const wi = Math.sin(ang * k);
-        const a = i + k;
-        const b = a + len / 2;
-        const vr = re[b]! * wr - im[b]! * wi;
-        const vi = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - vr;
-        im[b] = im[a]! - vi;
-        re[a] = re[a]! + vr;
-        im[a] = im[a]! + vi;
-      }
-    }
-  }
-}
 
 interface Cues {
   rmsDb: number; // mean energy of voiced frames

@@ -10,8 +10,6 @@ import { gapForward, gapBackward } from '../kernels/gap.js';
 import { denseForward, denseBackwardInput, denseBackwardWeight } from '../kernels/dense.js';
 import { softmaxFocalLoss } from '../kernels/softmax_focal.js';
 
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
 /** 3-D convolution of x [N, D, H, W, Cin] with w [kd, kh, kw, Cin, Cout] plus bias. */
 export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding: 'same' | 'valid'): Tensor {
   const [n, d, h, wd, cin] = x.shape as [number, number, number, number, number];
@@ -130,4 +128,3 @@ export function softmaxFocal(g: Graph, logits: Tensor, labels: GPUBuffer, alpha:
   return { loss, probs };
 }
 
-export { prod };

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { getGpu } from '../kernels/gpu.js';
 import { scanDataArgs } from '../data/sources.js';
-import { loadTrainedModel } from '../train/run.js';
+import { DEFAULT_RUN, loadTrainedModel } from '../train/run.js';
 import { Engine } from '../train/engine.js';
 import { evaluateDataset } from '../train/fit.js';
 import { featuresOfFiles, stack } from '../train/prepare.js';
@@ -33,7 +33,7 @@ export async function evaluate(argv: string[]): Promise<number> {
   const gpu = await getGpu();
   const ckpt = resolve(String(v.model));
   const { model, config } = await loadTrainedModel(gpu, ckpt);
-  const feats = await featuresOfFiles(gpu, items, { frontend: config.features, seed: 0, augmentCopies: 0, oversample: false, cacheDir: '.cache/features', quiet: Boolean(v.json) }, false, 'features');
+  const feats = await featuresOfFiles(gpu, items, { frontend: config.features, seed: 0, augmentCopies: 0, oversample: false, cacheDir: DEFAULT_RUN.cacheDir, quiet: Boolean(v.json) }, false, 'features');
   for (const s of feats.skipped) console.error(`skipped ${s.path}: ${s.reason}`);
   if (feats.kept.length === 0) throw new Error(`none of the ${items.length} labelled files could be decoded (reasons above)`);
   const data = stack(feats.features, feats.kept.map((f) => f.label));

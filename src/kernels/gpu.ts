@@ -161,23 +161,30 @@ export class Gpu {
     return buf;
   }
 
+  /** MAP_READ buffers by size class, reused so that per-step readbacks create nothing. */
+  private staging = new Map<number, GPUBuffer[]>();
+
   /** Copies `byteLength` bytes of `buf` back to the CPU (waits for the GPU). */
   async readBytes(buf: GPUBuffer, byteLength = buf.size, offset = 0): Promise<ArrayBuffer> {
     const size = align(byteLength, 4);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const cls = BufferPool.sizeClass(size);
+    const staging = this.staging.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buf, offset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (e) {
+      staging.destroy();
       this.check();
       throw e;
     }
     this.check();
-    const out = staging.getMappedRange().slice(0, byteLength);
+    const out = staging.getMappedRange(0, size).slice(0, byteLength);
     staging.unmap();
-    staging.destroy();
+    const free = this.staging.get(cls);
+    if (free) free.push(staging);
+    else this.staging.set(cls, [staging]);
     return out;
   }
 
@@ -193,6 +200,8 @@ export class Gpu {
 
   destroy(): void {
     this.pool.clear();
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
     this.device.destroy();
   }
 }

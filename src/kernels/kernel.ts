@@ -198,7 +198,7 @@ export class Recorder {
     const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`${spec.shader}: dispatch ${x}×${y}×${z} exceeds ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
-    const timed = this.profiler?.slot(spec.shader, d.constants);
+    const timed = this.profiler?.slot(spec.shader);
     if (timed) {
       this.endPass();
       this.pass = this.encoder.beginComputePass({ timestampWrites: timed });
@@ -311,10 +311,10 @@ class Profiler {
     process.on('exit', () => this.print());
   }
 
-  slot(shader: string, constants?: Record<string, number>): GPUComputePassTimestampWrites | undefined {
+  slot(shader: string): GPUComputePassTimestampWrites | undefined {
     if (this.labels.length >= Profiler.CAPACITY) return undefined;
     const i = this.labels.length;
-    this.labels.push(constants ? `${shader}` : shader);
+    this.labels.push(shader);
     return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }
 

@@ -100,8 +100,8 @@ export class Engine {
 
   /** Inference (running BN statistics, no dropout) on one batch; labels give the loss when present. */
   async predictBatch(x: Float32Array, y: Uint32Array | null, n: number): Promise<StepResult> {
+    // Without labels the loss is meaningless but the kernel still needs in-range ones.
     this.upload(x, y ?? new Uint32Array(n), n);
-    if (!y) this.gpu.device.queue.writeBuffer(this.labels, 0, new Uint32Array(n));
     const g = new Graph(this.gpu, false);
     const logits = this.model.forward(g, g.input(this.input, [n, ...this.model.config.input]));
     const { loss, probs } = softmaxFocal(g, logits, this.labels, this.alpha, this.gamma);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuError, type Gpu } from '../kernels/gpu.js';
 import type { Ser3dCnn } from '../model/ser3dcnn.js';
-import { loadModel, restore, saveModel, snapshot } from '../model/checkpoint.js';
+import { loadModel, saveModel } from '../model/checkpoint.js';
 import { Engine, NonFiniteLossError } from './engine.js';
 import { initialCallbackState, onEpochEnd, type CallbackConfig, type CallbackState, type EpochLogs } from './callbacks.js';
 import { Rng, deriveSeed } from '../data/rng.js';
@@ -134,8 +134,6 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
     if (!opts.quiet) console.error(`resuming after epoch ${saved.epoch + 1}`);
   }
 
-  // Weights at the best val_loss, for EarlyStopping's restore_best_weights.
-  let bestLossWeights = cb.bestValLossEpoch >= 0 && existsSync(join(opts.out, 'best_loss.safetensors')) ? 'file' : null;
 
   let signal: string | null = null;
   const onSignal = (s: string): void => {
@@ -205,7 +203,6 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
       if (d.saveBest) await saveModel(gpu, model, join(opts.out, 'best.safetensors'), { metadata: { ...metadata, epoch: String(epoch + 1) } });
       if (d.newBestLoss) {
         await saveModel(gpu, model, join(opts.out, 'best_loss.safetensors'), { metadata: { ...metadata, epoch: String(epoch + 1) } });
-        bestLossWeights = 'file';
       }
       const state: SavedState = { epoch, history, callbacks: cb, adamStep: engine.adamStep };
       await saveModel(gpu, model, lastPath, { optimizer: { adamStep: engine.adamStep }, metadata: { ...metadata, state: JSON.stringify(state) } });
@@ -231,8 +228,8 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
   }
   // restore_best_weights: Keras restores them when EarlyStopping fires; we do it at every end of training
   // so that the model evaluated and predicted with is the one validation preferred.
-  if (bestLossWeights) await loadModel(gpu, model, join(opts.out, 'best_loss.safetensors'));
+  const bestLoss = join(opts.out, 'best_loss.safetensors');
+  if (cb.bestValLossEpoch >= 0 && existsSync(bestLoss)) await loadModel(gpu, model, bestLoss);
   return { history, bestEpoch: cb.bestValLossEpoch, stoppedEarly, interrupted: false, seconds: (performance.now() - t0) / 1000 };
 }
 
-export { snapshot, restore };
