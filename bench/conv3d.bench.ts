@@ -2,13 +2,15 @@
 // backward_input and backward_weight, each against the variants it replaced, timed
 // alternately in the same run and checked against it: the tiled implicit GEMMs with
 // workgroup-memory staging (conv3d_*_tiled.wgsl) and, for the forward, one invocation
-// per output (conv3d_forward_naive.wgsl). Times are GPU timestamps (timeRecorded),
-// median over the iterations after one warm-up call each.
+// per output (conv3d_forward_naive.wgsl). tinybench drives the iterations; each
+// sample is GPU timestamps around one call (bench/gpu_timing.ts), reported as the
+// median after one warm-up call (pipeline compilation).
 //
 //   npx tsx bench/conv3d.bench.ts [batch ...]     (default: 8)
 //   CONV3D_BENCH_ITERS=5 CONV3D_BENCH_LAYERS=conv2,conv3 npx tsx bench/conv3d.bench.ts 8 32
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
-import { grid1d, run, timeRecorded, type KernelSpec, type Recorder } from '../src/kernels/kernel.js';
+import { grid1d, run, type KernelSpec, type Recorder } from '../src/kernels/kernel.js';
+import { medianGpuMs } from './gpu_timing.js';
 import {
   CONV3D_BACKWARD_INPUT,
   CONV3D_BACKWARD_WEIGHT,
@@ -186,19 +188,6 @@ function random(n: number, seed: number): Float32Array {
 }
 
 /**
- * Median GPU ms of each variant after one warm-up call each (pipeline compilation).
- * The variants' iterations alternate, so load on a shared machine hits them alike.
- */
-async function medianMsAlternating(gpu: Gpu, records: ((r: Recorder) => void)[], iterations: number): Promise<number[]> {
-  for (const record of records) await timeRecorded(gpu, record);
-  const samples: number[][] = records.map(() => []);
-  for (let i = 0; i < iterations; i++) {
-    for (const [j, record] of records.entries()) samples[j]!.push(await timeRecorded(gpu, record));
-  }
-  return samples.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
-}
-
-/**
  * max |a - b| / (1 + max |b|) over the first n elements of two GPU buffers: scaled by
  * the largest value, since backward_weight sums ~10^5 products per element and its
  * small elements carry the rounding of the large partial sums.
@@ -251,7 +240,7 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
     ): Promise<void> => {
       if (!opts.baselines) variants = [];
       const base = gpu.pool.acquire(dst.len * 4);
-      const ms = await medianMsAlternating(gpu, [record, ...variants.map(([, v]) => (r: Recorder) => v(r, base))], iterations);
+      const ms = await medianGpuMs(gpu, [{ name, record }, ...variants.map(([n, v]) => ({ name: n, record: (r: Recorder) => v(r, base) }))], { iterations });
       for (const [i, n] of [name, ...variants.map(([v]) => v)].entries()) {
         const e = { name: n, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
         out.push(e);

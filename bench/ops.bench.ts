@@ -7,11 +7,12 @@
 //
 //   npx tsx bench/ops.bench.ts [--json] [--batch 8,32] [--iterations 10]
 import { pathToFileURL } from 'node:url';
-import { Bench } from 'tinybench';
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
-import { timeRecorded, type Recorder } from '../src/kernels/kernel.js';
+import type { Recorder } from '../src/kernels/kernel.js';
+import { medianGpuMs } from './gpu_timing.js';
 import { batchnormBackward, batchnormForwardTrain } from '../src/kernels/batchnorm.js';
 import { maxpool3dBackward, maxpool3dForward, maxpool3dOutShape, type Maxpool3dShape } from '../src/kernels/maxpool3d.js';
+import { bnReluMaxpoolBackward, bnReluMaxpoolForward } from '../src/kernels/bn_relu_maxpool.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { dropoutBackward, dropoutForward } from '../src/kernels/dropout.js';
 import { gapBackward, gapForward } from '../src/kernels/gap.js';
@@ -144,6 +145,27 @@ function cases(batch: number): Case[] {
       setup: (a) => {
         const [dy, am, dx] = [a(nout), a(nout, 'zero'), a(nin, 'zero')];
         return { record: (r) => maxpool3dBackward(r, dx, dy, am, s), check: dx };
+      },
+    });
+    // The fused block tail that replaces batchnorm forward + relu forward + maxpool3d forward.
+    out.push({
+      name: `bn_relu_maxpool forward (${where})`,
+      shape,
+      flops: nin * 4,
+      bytes: (nin + 2 * nout) * F,
+      setup: (a) => {
+        const [x, y, am, g, b, mean, inv] = [a(nin), a(nout, 'zero'), a(nout, 'zero'), a(s.c), a(s.c), a(s.c), a(s.c)];
+        return { record: (r) => bnReluMaxpoolForward(r, y, am, x, g, b, mean, inv, s, false), check: y };
+      },
+    });
+    out.push({
+      name: `bn_relu_maxpool backward (${where})`,
+      shape,
+      flops: nout,
+      bytes: 4 * nout * F,
+      setup: (a) => {
+        const [dy, y, am, dv] = [a(nout), a(nout), a(nout, 'zero'), a(nin, 'zero')];
+        return { record: (r) => bnReluMaxpoolBackward(r, dv, dy, y, am, s), check: dv };
       },
     });
   }
@@ -288,17 +310,12 @@ async function measure(gpu: Gpu, c: Case, opts: OpsBenchOptions): Promise<OpBenc
     return b;
   };
   const { record, check } = c.setup(alloc);
-  const bench = new Bench({ iterations: opts.iterations ?? 10, time: opts.time ?? 200, warmupIterations: 2, warmupTime: 0 });
-  bench.add(c.name, async () => ({ overriddenDuration: await timeRecorded(gpu, record) }));
-  await bench.run();
-  const result = bench.tasks[0]!.result;
-  if (result.state !== 'completed') throw new Error(`${c.name}: benchmark ${result.state}${'error' in result ? `: ${result.error.message}` : ''}`);
-  const ms = result.latency.p50;
+  const [ms] = await medianGpuMs(gpu, [{ name: c.name, record }], { iterations: opts.iterations ?? 10, time: opts.time ?? 200 });
   const sample = await gpu.readF32(check, Math.min(1024, check.size / 4));
   if (!sample.every(Number.isFinite)) throw new Error(`${c.name}: non-finite output`);
   await gpu.sync();
   for (const b of owned) b.destroy();
-  return { name: c.name, shape: c.shape, ms, gflops: c.flops / (ms * 1e6), gbps: c.bytes / (ms * 1e6) };
+  return { name: c.name, shape: c.shape, ms: ms!, gflops: c.flops / (ms! * 1e6), gbps: c.bytes / (ms! * 1e6) };
 }
 
 /** Runs every op's benchmark at each batch size (default 8 and 32), then Adam once. */

@@ -10,12 +10,14 @@
 // cancellation of E[x^2] - E[x]^2; its s0 corrects the mean's rounding.
 //
 // Layout: a, x [M, C] row-major (channels-last); mean, invstd [C];
-//         partial [2, chunks, C] (s0 block, then s1 block).
+//         partial [2, chunks_total, C] (s0 block, then s1 block). A tensor too large
+//         for one binding is reduced slice by slice (M rows each), each slice
+//         writing its chunks from chunk_base on.
 // Dispatch: (ceil(C / TC), chunks) workgroups of TC × TR threads. Thread (lx, ly)
 //           takes channel wid.x*TC + lx and rows ly, ly + TR, … of the chunk, so a
 //           warp reads TC consecutive channels of one row; then the TR partial sums
 //           of each channel are added by a tree in workgroup memory (TR a power of two).
-// Bindings: 0 params {m, c, rows_per_chunk, mode: u32}, 1 a, 2 x, 3 mean, 4 invstd (read),
+// Bindings: 0 params {m, c, rows_per_chunk, mode, chunk_base, chunks_total: u32}, 1 a, 2 x, 3 mean, 4 invstd (read),
 //           5 partial (read_write).
 override TC: u32 = 32;
 override TR: u32 = 8;
@@ -25,6 +27,8 @@ struct Params {
   c: u32,
   rows_per_chunk: u32,
   mode: u32,
+  chunk_base: u32,
+  chunks_total: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -77,8 +81,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     workgroupBarrier();
   }
   if (lid.y == 0u && ch < p.c) {
-    let chunks = nwg.y;
-    partial[chunk * p.c + ch] = sum0[lid.x];
-    partial[(chunks + chunk) * p.c + ch] = sum1[lid.x];
+    let slot_chunk = p.chunk_base + chunk;
+    partial[slot_chunk * p.c + ch] = sum0[lid.x];
+    partial[(p.chunks_total + slot_chunk) * p.c + ch] = sum1[lid.x];
   }
 }

@@ -12,7 +12,8 @@
 //
 // Layout: flat f32 arrays of length n.
 // Dispatch: ceil(n / WG) threads in 1-D, folded into y (grid1d).
-// Bindings: 0 params {n: u32, threshold: u32, scale: f32, key: u32},
+// A slice of a larger tensor (elements base .. base + n) hashes global indices.
+// Bindings: 0 params {n: u32, threshold: u32, scale: f32, key: u32, base: u32},
 //           1 src (read: x or dy), 2 dst (read_write: y or dx).
 override WG: u32 = 256;
 override ACCUMULATE: bool = false;
@@ -22,6 +23,7 @@ struct Params {
   threshold: u32,
   scale: f32,
   key: u32,
+  base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -44,7 +46,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= params.n) {
     return;
   }
-  let u = hash32(hash32(i ^ params.key) + params.key);
+  let u = hash32(hash32((params.base + i) ^ params.key) + params.key);
   let v = select(0.0, src[i] * params.scale, (u >> 8u) >= params.threshold);
   if (ACCUMULATE) {
     dst[i] += v;

@@ -2,7 +2,8 @@
 // that runs its backward kernels later. Shapes are channels-last (docs/KERNELS.md).
 import { Graph, Parameter, State, Tensor } from './tensor.js';
 import { conv3dForward, conv3dBackwardInput, conv3dBackwardWeight, conv3dOutShape, type Conv3dShape } from '../kernels/conv3d.js';
-import { batchnormForwardTrain, batchnormForwardInference, batchnormBackward } from '../kernels/batchnorm.js';
+import { batchnormForwardTrain, batchnormForwardInference, batchnormBackward, batchnormStatistics } from '../kernels/batchnorm.js';
+import { bnReluMaxpoolForward, bnReluMaxpoolBackward } from '../kernels/bn_relu_maxpool.js';
 import { maxpool3dForward, maxpool3dBackward } from '../kernels/maxpool3d.js';
 import { reluForward, reluBackward } from '../kernels/relu.js';
 import { dropoutForward, dropoutBackward } from '../kernels/dropout.js';
@@ -48,6 +49,36 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = 0.
   g.record(y, () => {
     const dx = x.requiresGrad ? g.gradOf(x) : g.scratch(x.size);
     batchnormBackward(g.r, dx, p.gamma.grad, p.beta.grad, g.gradOf(y), x.buffer, mean, invstd, p.gamma.buffer, s);
+  });
+  return y;
+}
+
+/**
+ * maxpool3d(relu(batchnorm(x))) in one pass (the tail of the report's conv blocks):
+ * the three ops' results without their two full-size intermediates. Backward
+ * routes the pooled gradient to the window maxima that were positive, then through
+ * batch norm.
+ */
+export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, pool: readonly [number, number, number], momentum = 0.99, eps = 1e-3): Tensor {
+  const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
+  const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2], eps };
+  const y = g.tensor([n, Math.floor(d / pool[0]), Math.floor(h / pool[1]), Math.floor(w / pool[2]), c], true, 'bn_relu_maxpool');
+  const argmax = g.scratch(y.size);
+  if (!g.training) {
+    bnReluMaxpoolForward(g.r, y.buffer, argmax, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s, true);
+    return y;
+  }
+  const bn = { m: x.size / c, c, momentum: g.bnMomentum ?? momentum, eps };
+  const mean = g.scratch(c);
+  const invstd = g.scratch(c);
+  batchnormStatistics(g.r, mean, invstd, x.buffer, p.runningMean.buffer, p.runningVar.buffer, bn);
+  bnReluMaxpoolForward(g.r, y.buffer, argmax, x.buffer, p.gamma.buffer, p.beta.buffer, mean, invstd, s, false);
+  g.record(y, () => {
+    const dv = g.scratch(x.size);
+    g.r.clear(dv, 0, x.size * 4);
+    bnReluMaxpoolBackward(g.r, dv, g.gradOf(y), y.buffer, argmax, s);
+    const dx = x.requiresGrad ? g.gradOf(x) : g.scratch(x.size);
+    batchnormBackward(g.r, dx, p.gamma.grad, p.beta.grad, dv, x.buffer, mean, invstd, p.gamma.buffer, bn);
   });
   return y;
 }

@@ -2,6 +2,7 @@
 // for a user with no corpus on disk. Synthesise → WAV files → the same loader,
 // GPU front end and training path as `ser train` → report → predictions.
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getGpu } from '../kernels/gpu.js';
 import { writeSyntheticCorpus, scanSynthCorpus } from '../data/synth.js';
@@ -14,9 +15,13 @@ import { loadClip } from '../train/prepare.js';
 import { topK } from './predict.js';
 import { num, parse } from './args.js';
 
-const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--seed N] [--json]
+/** Corpus sizes of the demo: more speakers teach speaker independence better than more takes of each. */
+const DEMO_CPU = { speakers: 8, takes: 6 };
+const DEMO_GPU = { speakers: 16, takes: 12 };
 
-Synthesises a deterministic emotional-speech corpus (8 synthetic speakers × 7
+const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--takes N] [--seed N] [--json]
+
+Synthesises a deterministic emotional-speech corpus (synthetic speakers × 7
 emotions), writes it as WAV files, trains the report's network on a
 speaker-independent split (speakers of the test split are never heard in
 training), prints the test report, and predicts a few held-out clips.
@@ -25,7 +30,8 @@ training), prints the test report, and predicts a few held-out clips.
   --width F      network width multiplier (default: 1 on a GPU, 0.125 on a CPU adapter)
   --epochs N     maximum epochs (default: 40 on a GPU, 24 on a CPU adapter)
   --budget S     stop starting new epochs after S seconds of training (500)
-  --takes N      utterances per speaker and emotion (default: 24 on a GPU, 6 on a CPU adapter)
+  --speakers N   synthetic speakers (default: ${DEMO_GPU.speakers} on a GPU, ${DEMO_CPU.speakers} on a CPU adapter)
+  --takes N      utterances per speaker and emotion (default: ${DEMO_GPU.takes} on a GPU, ${DEMO_CPU.takes} on a CPU adapter)
   --augment N    augmented copies of each training clip (default: 1 on a GPU, 0 on a CPU adapter)
   --seed N       seed (0)
   --json         print {test_accuracy, seconds, …} as the last line`;
@@ -33,7 +39,7 @@ training), prints the test report, and predicts a few held-out clips.
 export async function demo(argv: string[]): Promise<number> {
   const args = parse(
     argv,
-    { out: { type: 'string' }, augment: { type: 'string' }, width: { type: 'string' }, epochs: { type: 'string' }, budget: { type: 'string' }, takes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+    { out: { type: 'string' }, augment: { type: 'string' }, speakers: { type: 'string' }, width: { type: 'string' }, epochs: { type: 'string' }, budget: { type: 'string' }, takes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
     HELP,
   );
   if (!args) return 0;
@@ -43,7 +49,8 @@ export async function demo(argv: string[]): Promise<number> {
   const given = (name: string, o: Parameters<typeof num>[3]): number | undefined => (v[name] === undefined ? undefined : num(v[name], name, 0, o));
   const widthArg = given('width', { min: 0.01 });
   const epochsArg = given('epochs', { integer: true, min: 1 });
-  const takesArg = given('takes', { integer: true, min: 2, max: 99 });
+  const takesArg = given('takes', { integer: true, min: 1, max: 99 });
+  const speakersArg = given('speakers', { integer: true, min: 3, max: 64 });
   const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
   const budget = num(v.budget, 'budget', 500, { min: 1 });
   const augmentArg = given('augment', { integer: true, min: 0 });
@@ -53,7 +60,8 @@ export async function demo(argv: string[]): Promise<number> {
   const out = resolve(String(v.out ?? 'runs/demo'));
   const width = widthArg ?? (cpu ? 0.125 : 1);
   const epochs = epochsArg ?? (cpu ? 24 : 40);
-  const takes = takesArg ?? (cpu ? 6 : 24);
+  const takes = takesArg ?? (cpu ? DEMO_CPU.takes : DEMO_GPU.takes);
+  const speakers = speakersArg ?? (cpu ? DEMO_CPU.speakers : DEMO_GPU.speakers);
   const augmentCopies = augmentArg ?? (cpu ? 0 : 1);
   const say = (s: string): void => {
     if (!v.json) console.log(s);
@@ -63,11 +71,13 @@ export async function demo(argv: string[]): Promise<number> {
   say(`ser demo on ${gpu.summary.description || gpu.summary.device} (${cpu ? 'CPU adapter: width ' + width : 'GPU'})`);
   const corpusDir = join(out, 'corpus');
   const manifestPath = join(corpusDir, 'manifest.json');
-  const wanted = { seed: seed + 1, perEmotionPerSpeaker: takes };
-  const existing = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as { seed: number; perEmotionPerSpeaker: number }) : null;
-  if (!existing || existing.seed !== wanted.seed || existing.perEmotionPerSpeaker !== wanted.perEmotionPerSpeaker) {
+  const wanted = { seed: seed + 1, speakers, perEmotionPerSpeaker: takes };
+  const existing = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof wanted) : null;
+  if (!existing || existing.seed !== wanted.seed || existing.speakers !== wanted.speakers || existing.perEmotionPerSpeaker !== wanted.perEmotionPerSpeaker) {
     const ts = performance.now();
-    const w = await writeSyntheticCorpus(corpusDir, { seed: wanted.seed, perEmotionPerSpeaker: takes });
+    // A corpus of other settings (our manifest says so) is replaced, not mixed with the new one.
+    if (existing) await rm(corpusDir, { recursive: true });
+    const w = await writeSyntheticCorpus(corpusDir, { seed: wanted.seed, speakers, perEmotionPerSpeaker: takes });
     say(`1/4 synthesised ${w.count} utterances into ${corpusDir} (${((performance.now() - ts) / 1000).toFixed(1)} s)`);
   } else {
     say(`1/4 synthetic corpus already in ${corpusDir}`);

@@ -7,7 +7,7 @@
 // writes partial sums per (chunk of rows, channel) with a workgroup reduction,
 // then one thread per channel adds its chunks. The forward pass reduces twice
 // (mean, then squares of x - mean) so the variance never subtracts two large sums.
-import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
 
 export interface BatchnormShape {
   /** Rows: every position of a channel (N*D*H*W, or N). */
@@ -25,7 +25,7 @@ export const BN_MOMENTUM = 0.99;
 
 export const BATCHNORM_REDUCE: KernelSpec = {
   shader: 'batchnorm_reduce',
-  params: ['m', 'c', 'rows_per_chunk', 'mode'].map((f) => [f, 'u32'] as const),
+  params: ['m', 'c', 'rows_per_chunk', 'mode', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const),
   inputs: ['a', 'x', 'mean', 'invstd'],
   outputs: ['partial'],
 };
@@ -103,13 +103,37 @@ export function bnChunking(m: number): Chunking {
   return { chunks: Math.ceil(m / rowsPerChunk), rowsPerChunk };
 }
 
-function reduce(r: Recorder, partial: GPUBuffer, a: GPUBuffer, x: GPUBuffer, mean: GPUBuffer, invstd: GPUBuffer, s: BatchnormShape, k: Chunking, mode: Mode): void {
-  r.dispatch(BATCHNORM_REDUCE, {
-    params: { m: s.m, c: s.c, rows_per_chunk: k.rowsPerChunk, mode },
-    buffers: { a, x, mean, invstd, partial },
-    constants: { ...BN_REDUCE_TILE },
-    workgroups: [Math.ceil(s.c / BN_REDUCE_TILE.TC), k.chunks],
+/**
+ * The column reduction's plan: slices of rows that fit one storage binding (one
+ * slice unless the tensor is huge), each with its own chunking, their partial
+ * sums laid out one after another.
+ */
+interface ReducePlan {
+  slices: { run: RowRun; k: Chunking; base: number }[];
+  chunks: number;
+}
+
+function reducePlan(r: Recorder, s: BatchnormShape): ReducePlan {
+  let chunks = 0;
+  const slices = bindingRuns(r.gpu, s.m, [s.c * 4]).map((run) => {
+    const k = bnChunking(run.count);
+    const base = chunks;
+    chunks += k.chunks;
+    return { run, k, base };
   });
+  return { slices, chunks };
+}
+
+function reduce(r: Recorder, partial: GPUBuffer, a: GPUBuffer, x: GPUBuffer, mean: GPUBuffer, invstd: GPUBuffer, s: BatchnormShape, plan: ReducePlan, mode: Mode): void {
+  const rowBytes = s.c * 4;
+  for (const { run, k, base } of plan.slices) {
+    r.dispatch(BATCHNORM_REDUCE, {
+      params: { m: run.count, c: s.c, rows_per_chunk: k.rowsPerChunk, mode, chunk_base: base, chunks_total: plan.chunks },
+      buffers: { a: rowRange(a, run, rowBytes), x: rowRange(x, run, rowBytes), mean, invstd, partial },
+      constants: { ...BN_REDUCE_TILE },
+      workgroups: [Math.ceil(s.c / BN_REDUCE_TILE.TC), k.chunks],
+    });
+  }
 }
 
 /**
@@ -128,21 +152,30 @@ export function batchnormForwardTrain(
   runVar: GPUBuffer,
   s: BatchnormShape,
 ): void {
-  const k = bnChunking(s.m);
+  batchnormStatistics(r, mean, invstd, x, runMean, runVar, s);
+  normalise(r, y, x, gamma, beta, mean, invstd, s, false);
+}
+
+/**
+ * The batch's mean and invstd [C] (biased variance), with runMean and runVar
+ * updated in place: the statistics half of the training forward, shared with
+ * the fused bn_relu_maxpool.
+ */
+export function batchnormStatistics(r: Recorder, mean: GPUBuffer, invstd: GPUBuffer, x: GPUBuffer, runMean: GPUBuffer, runVar: GPUBuffer, s: BatchnormShape): void {
+  const plan = reducePlan(r, s);
   const eps = s.eps ?? BN_EPS;
-  const partial = r.pool.acquire(2 * k.chunks * s.c * 4, 'batchnorm partial');
+  const partial = r.pool.acquire(2 * plan.chunks * s.c * 4, 'batchnorm partial');
   const stats = (mode: Mode) =>
     r.dispatch(BATCHNORM_FORWARD_STATS, {
-      params: { c: s.c, chunks: k.chunks, mode, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
+      params: { c: s.c, chunks: plan.chunks, mode, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
       buffers: { partial, mean, invstd, running_mean: runMean, running_var: runVar },
       constants: { WG: WG_CHANNEL },
       workgroups: [Math.ceil(s.c / WG_CHANNEL)],
     });
-  reduce(r, partial, x, x, mean, invstd, s, k, Mode.Mean);
+  reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Mean);
   stats(Mode.Mean);
-  reduce(r, partial, x, x, mean, invstd, s, k, Mode.Variance);
+  reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Variance);
   stats(Mode.Variance);
-  normalise(r, y, x, gamma, beta, mean, invstd, s, false);
   r.releaseAfterSubmit(partial);
 }
 
@@ -161,13 +194,16 @@ export function batchnormForwardInference(
 }
 
 function normalise(r: Recorder, y: GPUBuffer, x: GPUBuffer, gamma: GPUBuffer, beta: GPUBuffer, mean: GPUBuffer, scale: GPUBuffer, s: BatchnormShape, fromVar: boolean): void {
-  const count = s.m * s.c;
-  r.dispatch(BATCHNORM_FORWARD, {
-    params: { count, c: s.c, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
-    buffers: { x, gamma, beta, mean, scale, y },
-    constants: { WG },
-    workgroups: grid1d(r.gpu, count, WG),
-  });
+  const rowBytes = s.c * 4;
+  for (const run of bindingRuns(r.gpu, s.m, [rowBytes])) {
+    const count = run.count * s.c;
+    r.dispatch(BATCHNORM_FORWARD, {
+      params: { count, c: s.c, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+      buffers: { x: rowRange(x, run, rowBytes), gamma, beta, mean, scale, y: rowRange(y, run, rowBytes) },
+      constants: { WG },
+      workgroups: grid1d(r.gpu, count, WG),
+    });
+  }
 }
 
 /**
@@ -186,23 +222,27 @@ export function batchnormBackward(
   gamma: GPUBuffer,
   s: BatchnormShape,
 ): void {
-  const k = bnChunking(s.m);
-  const partial = r.pool.acquire(2 * k.chunks * s.c * 4, 'batchnorm partial');
+  const plan = reducePlan(r, s);
+  const partial = r.pool.acquire(2 * plan.chunks * s.c * 4, 'batchnorm partial');
   const sums = r.pool.acquire(2 * s.c * 4, 'batchnorm sums');
-  reduce(r, partial, dy, x, mean, invstd, s, k, Mode.Backward);
+  reduce(r, partial, dy, x, mean, invstd, s, plan, Mode.Backward);
   r.dispatch(BATCHNORM_BACKWARD_STATS, {
-    params: { c: s.c, chunks: k.chunks },
+    params: { c: s.c, chunks: plan.chunks },
     buffers: { partial, sums, dgamma, dbeta },
     constants: { WG: WG_CHANNEL },
     workgroups: [Math.ceil(s.c / WG_CHANNEL)],
   });
-  const count = s.m * s.c;
-  r.dispatch(BATCHNORM_BACKWARD, {
-    params: { count, c: s.c, inv_m: 1 / s.m },
-    buffers: { dy, x, mean, invstd, gamma, sums, dx },
-    constants: { WG },
-    workgroups: grid1d(r.gpu, count, WG),
-  });
+  const rowBytes = s.c * 4;
+  for (const run of bindingRuns(r.gpu, s.m, [rowBytes])) {
+    const count = run.count * s.c;
+    const slice = (b: GPUBuffer) => rowRange(b, run, rowBytes);
+    r.dispatch(BATCHNORM_BACKWARD, {
+      params: { count, c: s.c, inv_m: 1 / s.m },
+      buffers: { dy: slice(dy), x: slice(x), mean, invstd, gamma, sums, dx: slice(dx) },
+      constants: { WG },
+      workgroups: grid1d(r.gpu, count, WG),
+    });
+  }
   r.releaseAfterSubmit(partial);
   r.releaseAfterSubmit(sums);
 }

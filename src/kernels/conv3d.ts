@@ -7,7 +7,7 @@
 //   backward_input   dX[Mi, Cin] += A_dy[Mi, K'] · W^T[K', Cin]         Mi = N·D·H·W,  K' = kd·kh·kw·Cout
 //   backward_weight  [dW; db][K+1, Cout] += A_x^T[K+1, M] · dY[M, Cout] (a ones row gives db), split over M
 import { Gpu } from './gpu.js';
-import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 
 export interface Conv3dShape {
   n: number;
@@ -130,32 +130,47 @@ function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
   }
 }
 
-/** y = conv3d(x, w) + b (overwrites y). */
+/** Bytes of one sample's input and output activations. */
+function sampleBytes(s: Conv3dShape): { x: number; y: number } {
+  const [, od, oh, ow] = conv3dOutShape(s);
+  return { x: s.d * s.h * s.w * s.cin * 4, y: od * oh * ow * s.cout * 4 };
+}
+
+/**
+ * y = conv3d(x, w) + b (overwrites y). Samples are independent, so a batch whose
+ * activations exceed one storage binding runs as several dispatches over slices.
+ */
 export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
   const [, od, oh, ow] = conv3dOutShape(s);
-  const m = s.n * od * oh * ow;
   const k = s.kd * s.kh * s.kw * s.cin;
   checkVec4(CONV3D_FORWARD.shader, { x, w });
-  r.dispatch(CONV3D_FORWARD, {
-    params: { ...geometry(s), m, k, has_bias: b ? 1 : 0 },
-    // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
-    buffers: { x, w, b: b ?? w, y },
-    constants: { ...directConstants(r.gpu, tiles, CONV3D_FORWARD.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: directGrid(r.gpu, m, s.cout, tiles),
-  });
+  const bytes = sampleBytes(s);
+  for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
+    const m = run.count * od * oh * ow;
+    r.dispatch(CONV3D_FORWARD, {
+      params: { ...geometry({ ...s, n: run.count }), m, k, has_bias: b ? 1 : 0 },
+      // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
+      buffers: { x: rowRange(x, run, bytes.x), w, b: b ?? w, y: rowRange(y, run, bytes.y) },
+      constants: { ...directConstants(r.gpu, tiles, CONV3D_FORWARD.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
+      workgroups: directGrid(r.gpu, m, s.cout, tiles),
+    });
+  }
 }
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
 export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
-  const m = s.n * s.d * s.h * s.w;
   const k = s.kd * s.kh * s.kw * s.cout;
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
-  r.dispatch(CONV3D_BACKWARD_INPUT, {
-    params: { ...geometry(s), m, k },
-    buffers: { dy, w, dx },
-    constants: { ...directConstants(r.gpu, tiles, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: directGrid(r.gpu, m, s.cin, tiles),
-  });
+  const bytes = sampleBytes(s);
+  for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
+    const m = run.count * s.d * s.h * s.w;
+    r.dispatch(CONV3D_BACKWARD_INPUT, {
+      params: { ...geometry({ ...s, n: run.count }), m, k },
+      buffers: { dy: rowRange(dy, run, bytes.y), w, dx: rowRange(dx, run, bytes.x) },
+      constants: { ...directConstants(r.gpu, tiles, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+      workgroups: directGrid(r.gpu, m, s.cin, tiles),
+    });
+  }
 }
 
 /**
@@ -192,23 +207,29 @@ export function conv3dWeightSplits(
   return { splits: Math.ceil(pTiles / tilesPerSplit), tilesPerSplit };
 }
 
-/** dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the forward input x. */
+/**
+ * dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the
+ * forward input x. Sliced batches (see conv3dForward) add their sums in turn.
+ */
 export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape): void {
   const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
   const [, od, oh, ow] = conv3dOutShape(s);
-  const p = s.n * od * oh * ow;
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
-  const { splits, tilesPerSplit } = conv3dWeightSplits(s, r.gpu.limits.maxComputeWorkgroupsPerDimension);
-  const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
-  r.dispatch(CONV3D_BACKWARD_WEIGHT, {
-    params: { ...geometry(s), m: p, k, tiles_per_split: tilesPerSplit },
-    buffers: { dy, x, partial },
-    constants: { WG: wg, TK: tk, PT: pt, VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
-  });
-  conv3dReducePartials(r, dw, db, partial, splits, s);
+  const bytes = sampleBytes(s);
+  for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
+    const sliced = { ...s, n: run.count };
+    const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, r.gpu.limits.maxComputeWorkgroupsPerDimension);
+    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+    r.dispatch(CONV3D_BACKWARD_WEIGHT, {
+      params: { ...geometry(sliced), m: run.count * od * oh * ow, k, tiles_per_split: tilesPerSplit },
+      buffers: { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x), partial },
+      constants: { WG: wg, TK: tk, PT: pt, VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
+      workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
+    });
+    conv3dReducePartials(r, dw, db, partial, splits, s);
+  }
 }
 
 /** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; releases `partial` after submission. */

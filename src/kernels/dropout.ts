@@ -1,7 +1,7 @@
 // Inverted dropout on the GPU with a counter-based mask: the mask is a hash of
 // (seed, step, element index), so backward regenerates it instead of storing it.
 // Reference and the shared key/threshold arithmetic: src/ref/dropout.ts.
-import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import { dropoutKey, dropoutThreshold } from '../ref/dropout.js';
 
 export interface DropoutShape {
@@ -22,6 +22,7 @@ export const DROPOUT: KernelSpec = {
     ['threshold', 'u32'],
     ['scale', 'f32'],
     ['key', 'u32'],
+    ['base', 'u32'],
   ],
   inputs: ['src'],
   outputs: ['dst'],
@@ -32,12 +33,15 @@ const WG = 256;
 function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: DropoutShape, accumulate: boolean): void {
   const rate = s.training === false ? 0 : s.rate;
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate ${rate} must lie in [0, 1)`);
-  r.dispatch(DROPOUT, {
-    params: { n: s.n, threshold: dropoutThreshold(rate), scale: 1 / (1 - rate), key: dropoutKey(s.seed, s.step) },
-    buffers: { src, dst },
-    constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
-    workgroups: grid1d(r.gpu, s.n, WG),
-  });
+  // Slices of a tensor larger than one binding hash their global element indices, so the mask does not depend on slicing.
+  for (const run of bindingRuns(r.gpu, s.n, [4])) {
+    r.dispatch(DROPOUT, {
+      params: { n: run.count, threshold: dropoutThreshold(rate), scale: 1 / (1 - rate), key: dropoutKey(s.seed, s.step), base: run.start },
+      buffers: { src: rowRange(src, run, 4), dst: rowRange(dst, run, 4) },
+      constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
+      workgroups: grid1d(r.gpu, run.count, WG),
+    });
+  }
 }
 
 /** y = x * mask / (1 - rate); the identity at inference. */

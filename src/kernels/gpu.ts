@@ -67,6 +67,8 @@ export class Gpu {
   private lostReason: string | null = null;
   /** Keeps Dawn's instance alive as long as the device. */
   instance: GPU | null = null;
+  /** Largest storage binding; tests lower it to exercise the ops' sliced paths. */
+  maxBindingBytes: number;
 
   constructor(
     readonly adapter: GPUAdapter,
@@ -75,6 +77,7 @@ export class Gpu {
     readonly features: GpuFeatures,
   ) {
     this.pool = new BufferPool(device);
+    this.maxBindingBytes = device.limits.maxStorageBufferBindingSize;
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
@@ -214,6 +217,8 @@ export class Gpu {
  */
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
+  /** Bytes requested at each buffer's latest acquire (its size class may be larger). */
+  private requested = new WeakMap<GPUBuffer, number>();
   created = 0;
   constructor(private device: GPUDevice) {}
 
@@ -227,14 +232,22 @@ export class BufferPool {
     const size = BufferPool.sizeClass(bytes);
     checkBufferSize(this.device, size, label);
     const list = this.free.get(size);
-    const buf = list?.pop();
-    if (buf) return buf;
-    this.created++;
-    return this.device.createBuffer({
-      label,
-      size,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
+    let buf = list?.pop();
+    if (!buf) {
+      this.created++;
+      buf = this.device.createBuffer({
+        label,
+        size,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+    }
+    this.requested.set(buf, bytes);
+    return buf;
+  }
+
+  /** The bytes last acquired in `buf`, if it came from this pool. */
+  bytesOf(buf: GPUBuffer): number | undefined {
+    return this.requested.get(buf);
   }
 
   release(buf: GPUBuffer): void {
@@ -249,9 +262,13 @@ export class BufferPool {
   }
 }
 
-/** Refuses a buffer the device cannot hold, before WebGPU turns it into a deferred validation error. */
+/**
+ * Refuses a buffer the device cannot hold, before WebGPU turns it into a deferred
+ * validation error. Buffers may exceed the storage-binding limit: ops bind such
+ * tensors in slices (kernel.ts, bindingRuns).
+ */
 function checkBufferSize(device: GPUDevice, bytes: number, label: string): void {
-  const max = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+  const max = device.limits.maxBufferSize;
   if (bytes > max) {
     throw new GpuError(`${label}: a ${(bytes / 2 ** 20).toFixed(0)} MiB buffer exceeds the device's limit of ${(max / 2 ** 20).toFixed(0)} MiB — try a smaller --batch`, 'out-of-memory');
   }

@@ -8,7 +8,7 @@
 //   @binding(1..)  inputs   var<storage, read>
 //   @binding(..)   outputs  var<storage, read_write>       (last)
 // Shapes travel in `params`; tile and workgroup sizes are `override` constants.
-import { BufferPool, Gpu, align } from './gpu.js';
+import { BufferPool, Gpu, GpuError, align } from './gpu.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32';
 
@@ -23,9 +23,18 @@ export interface KernelSpec {
   readonly outputs: readonly string[];
 }
 
+/** A byte range of a buffer: a slice of a tensor too large for one storage binding (see `bindingRuns`). */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+export type Binding = GPUBuffer | BufferRange;
+
 export interface Dispatch {
   params?: Record<string, number>;
-  buffers: Record<string, GPUBuffer>;
+  buffers: Record<string, Binding>;
   /** `override` constants (workgroup and tile sizes); part of the pipeline cache key. */
   constants?: Record<string, number>;
   workgroups: readonly [number, number?, number?];
@@ -174,13 +183,13 @@ export class Recorder {
     });
 
     const names = [...spec.inputs, ...spec.outputs];
-    const buffers = names.map((n) => {
+    const ranges = names.map((n) => {
       const b = d.buffers[n];
       if (!b) throw new Error(`${spec.shader}: missing buffer ${n}`);
-      return b;
+      return bindingRange(gpu, spec.shader, n, b);
     });
     const cache = cacheOf(gpu);
-    const key = `${spec.shader}:${bufferId(arena.buffer)}:${buffers.map(bufferId).join(',')}`;
+    const key = `${spec.shader}:${bufferId(arena.buffer)}:${ranges.map((b) => `${bufferId(b.buffer)}@${b.offset}+${b.size}`).join(',')}`;
     let group = cache.bindGroups.get(key);
     if (!group) {
       if (cache.bindGroups.size > 8192) cache.bindGroups.clear();
@@ -188,7 +197,7 @@ export class Recorder {
         layout: state.bindGroupLayout,
         entries: [
           { binding: 0, resource: { buffer: arena.buffer, size: PARAMS_SLOT } },
-          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+          ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
         ],
       });
       cache.bindGroups.set(key, group);
@@ -241,6 +250,74 @@ export class Recorder {
     for (const b of this.toRelease) this.gpu.pool.release(b);
     this.toRelease = [];
   }
+}
+
+/**
+ * The range a binding covers: a whole buffer is bound up to the bytes last
+ * acquired for it (pool size classes round up, past the binding limit for the
+ * largest tensors). A tensor larger than one binding may hold must be processed
+ * in slices by its op (`bindingRuns`); binding it whole would make the shader
+ * read zeros past the limit, so it is refused here with a clear message.
+ */
+function bindingRange(gpu: Gpu, shader: string, name: string, b: Binding): BufferRange {
+  const limit = gpu.maxBindingBytes;
+  if (!(b instanceof GPUBuffer)) {
+    if (b.size > limit || b.offset % gpu.limits.minStorageBufferOffsetAlignment !== 0 || b.offset + b.size > b.buffer.size) {
+      throw new Error(`${shader}: invalid slice of ${name} (offset ${b.offset}, ${b.size} bytes, buffer ${b.buffer.size} bytes, binding limit ${limit})`);
+    }
+    return b;
+  }
+  if (b.size <= limit) return { buffer: b, offset: 0, size: b.size };
+  const used = align(gpu.pool.bytesOf(b) ?? b.size, 4);
+  if (used > limit) {
+    throw new GpuError(
+      `${shader}: ${name} holds ${(used / 2 ** 20).toFixed(0)} MiB, more than the device's ${(limit / 2 ** 20).toFixed(0)} MiB storage-binding limit — try a smaller --batch`,
+      'out-of-memory',
+    );
+  }
+  return { buffer: b, offset: 0, size: used };
+}
+
+/** One slice of rows [start, start + count). */
+export interface RowRun {
+  start: number;
+  count: number;
+}
+
+/**
+ * Splits `rows` rows (samples of a batch, or rows of an [M, C] matrix) into runs
+ * small enough that each sliced binding — `rowBytes[i]` bytes per row — fits one
+ * storage binding, with every run starting at an offset the device can bind.
+ * A single run whenever the whole tensor fits, which on a GPU with large
+ * bindings is every shape; lavapipe's 128 MiB limit splits the report's first
+ * block at batch 32.
+ */
+export function bindingRuns(gpu: Gpu, rows: number, rowBytes: readonly number[]): RowRun[] {
+  const widest = Math.max(...rowBytes);
+  const limit = gpu.maxBindingBytes;
+  if (rows * widest <= limit) return [{ start: 0, count: rows }];
+  // Rows per run must keep every run's byte offset aligned in every binding.
+  const alignment = gpu.limits.minStorageBufferOffsetAlignment;
+  let step = 1;
+  for (const rb of rowBytes) step = lcm(step, alignment / gcd(rb, alignment));
+  const perRun = Math.floor(limit / widest / step) * step;
+  if (perRun < 1) throw new GpuError(`a single row of ${widest} bytes (×${step} for alignment) exceeds the device's ${limit}-byte storage-binding limit`, 'out-of-memory');
+  const runs: RowRun[] = [];
+  for (let start = 0; start < rows; start += perRun) runs.push({ start, count: Math.min(perRun, rows - start) });
+  return runs;
+}
+
+/** The bytes of rows `run` in a buffer of `rowBytes`-byte rows. */
+export function rowRange(buffer: GPUBuffer, run: RowRun, rowBytes: number): BufferRange {
+  return { buffer, offset: run.start * rowBytes, size: run.count * rowBytes };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
 }
 
 /**

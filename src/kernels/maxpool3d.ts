@@ -1,7 +1,7 @@
 // 3-D max pooling (window = stride, no padding, floor) on the GPU, channels-last.
 // Forward saves the argmax (flat u32 index into x) that backward routes dy to.
 // Reference: src/ref/maxpool3d.ts.
-import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
+import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
 
 export interface Maxpool3dShape {
   n: number;
@@ -41,19 +41,39 @@ function outCount(s: Maxpool3dShape): number {
   return s.n * od * oh * ow * s.c;
 }
 
-/** y = window maxima [N, OD, OH, OW, C]; argmax = their flat indices into x. */
+/**
+ * Slices of samples for a batch larger than one storage binding; forward and
+ * backward slice alike, so argmax indices (relative to their slice of x) route
+ * back to the same slice.
+ */
+function sampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: number; yBytes: number } {
+  const { od, oh, ow } = maxpool3dOutShape(s);
+  const xBytes = s.d * s.h * s.w * s.c * 4;
+  const yBytes = od * oh * ow * s.c * 4;
+  return { runs: bindingRuns(r.gpu, s.n, [xBytes, yBytes]), xBytes, yBytes };
+}
+
+/** y = window maxima [N, OD, OH, OW, C]; argmax = their flat indices into x (into its slice, for a sliced batch). */
 export function maxpool3dForward(r: Recorder, y: GPUBuffer, argmax: GPUBuffer, x: GPUBuffer, s: Maxpool3dShape): void {
   if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('maxpool3d: window sizes must be positive');
-  r.dispatch(MAXPOOL3D_FORWARD, {
-    params: { ...s, ...maxpool3dOutShape(s) },
-    buffers: { x, y, argmax },
-    constants: { WG },
-    workgroups: grid1d(r.gpu, outCount(s), WG),
-  });
+  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  for (const run of runs) {
+    const sliced = { ...s, n: run.count };
+    r.dispatch(MAXPOOL3D_FORWARD, {
+      params: { ...sliced, ...maxpool3dOutShape(s) },
+      buffers: { x: rowRange(x, run, xBytes), y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
+      constants: { WG },
+      workgroups: grid1d(r.gpu, outCount(sliced), WG),
+    });
+  }
 }
 
 /** dx[argmax[o]] += dy[o]. */
 export function maxpool3dBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, argmax: GPUBuffer, s: Maxpool3dShape): void {
-  const count = outCount(s);
-  r.dispatch(MAXPOOL3D_BACKWARD, { params: { count }, buffers: { dy, argmax, dx }, constants: { WG }, workgroups: grid1d(r.gpu, count, WG) });
+  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  for (const run of runs) {
+    const count = outCount({ ...s, n: run.count });
+    const slice = (b: GPUBuffer, bytes: number) => rowRange(b, run, bytes);
+    r.dispatch(MAXPOOL3D_BACKWARD, { params: { count }, buffers: { dy: slice(dy, yBytes), argmax: slice(argmax, yBytes), dx: slice(dx, xBytes) }, constants: { WG }, workgroups: grid1d(r.gpu, count, WG) });
+  }
 }

@@ -15,7 +15,7 @@
 // beta 0, moving mean 0 and moving variance 1.
 import type { Gpu } from '../kernels/gpu.js';
 import { Graph, Parameter, State, Tensor } from '../autograd/tensor.js';
-import { batchnorm, conv3d, dense, dropout, globalAvgPool, maxpool3d, relu, type BatchNormParams } from '../autograd/ops.js';
+import { batchnorm, batchnormReluMaxpool, conv3d, dense, dropout, globalAvgPool, relu, type BatchNormParams } from '../autograd/ops.js';
 import { Rng } from '../data/rng.js';
 
 export interface ModelConfig {
@@ -120,11 +120,12 @@ export class Ser3dCnn {
     let h = x;
     this.convs.forEach((layer, i) => {
       h = conv3d(g, h, layer.w, layer.b, 'same');
-      h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
       if (i < CONV_DROPOUT.length) {
-        h = relu(g, h);
-        h = maxpool3d(g, h, [1, 2, 2]);
+        // BatchNormalization → ReLU → MaxPooling3D(1×2×2), fused into one pass.
+        h = batchnormReluMaxpool(g, h, layer.bn, [1, 2, 2], this.config.bnMomentum ?? 0.99);
         h = dropout(g, h, CONV_DROPOUT[i]!);
+      } else {
+        h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
       }
     });
     h = globalAvgPool(g, h);

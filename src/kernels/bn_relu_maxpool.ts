@@ -1,0 +1,87 @@
+// Batch norm → ReLU → max pooling fused into one pass over the activation (the
+// tail of the report's conv blocks): the same results as batchnorm, relu and
+// maxpool3d in turn, without writing and rereading the two full-size
+// intermediates. Statistics come from batchnormStatistics in training, from the
+// running averages in inference. Reference: src/ref/bn_relu_maxpool.ts.
+import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
+import { BN_EPS } from './batchnorm.js';
+import { maxpool3dOutShape, type Maxpool3dShape } from './maxpool3d.js';
+
+export interface BnReluMaxpoolShape extends Maxpool3dShape {
+  /** Keras' default 1e-3 unless given. */
+  eps?: number;
+}
+
+export const BN_RELU_MAXPOOL_FORWARD: KernelSpec = {
+  shader: 'bn_relu_maxpool_forward',
+  params: [...['n', 'd', 'h', 'w', 'c', 'pd', 'ph', 'pw', 'od', 'oh', 'ow', 'from_var'].map((f) => [f, 'u32'] as const), ['eps', 'f32']],
+  inputs: ['x', 'gamma', 'beta', 'mean', 'scale'],
+  outputs: ['y', 'argmax'],
+};
+
+export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
+  shader: 'bn_relu_maxpool_backward',
+  params: [['count', 'u32']],
+  inputs: ['dy', 'y', 'argmax'],
+  outputs: ['dv'],
+};
+
+const WG = 256;
+
+/** Sample slices for batches past one storage binding; forward and backward slice alike, so slice-relative argmax indices route back correctly. */
+function sampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: number; yBytes: number } {
+  const { od, oh, ow } = maxpool3dOutShape(s);
+  const xBytes = s.d * s.h * s.w * s.c * 4;
+  const yBytes = od * oh * ow * s.c * 4;
+  return { runs: bindingRuns(r.gpu, s.n, [xBytes, yBytes]), xBytes, yBytes };
+}
+
+function pooledCount(s: Maxpool3dShape, n: number): number {
+  const { od, oh, ow } = maxpool3dOutShape(s);
+  return n * od * oh * ow * s.c;
+}
+
+/**
+ * y = maxpool(relu(gamma (x - mean) k + beta)), argmax its flat indices into x
+ * (into x's slice, for a sliced batch). `scale` is invstd (training) or, with
+ * fromVar, the running variance (inference).
+ */
+export function bnReluMaxpoolForward(
+  r: Recorder,
+  y: GPUBuffer,
+  argmax: GPUBuffer,
+  x: GPUBuffer,
+  gamma: GPUBuffer,
+  beta: GPUBuffer,
+  mean: GPUBuffer,
+  scale: GPUBuffer,
+  s: BnReluMaxpoolShape,
+  fromVar: boolean,
+): void {
+  if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('bn_relu_maxpool: window sizes must be positive');
+  const out = maxpool3dOutShape(s);
+  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  for (const run of runs) {
+    r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
+      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, pd: s.pd, ph: s.ph, pw: s.pw, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+      buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
+      constants: { WG },
+      workgroups: grid1d(r.gpu, pooledCount(s, run.count), WG),
+    });
+  }
+}
+
+/** dv[argmax[o]] += dy[o] where y[o] > 0: the gradient at the batch norm's output (dv zeroed by the caller). */
+export function bnReluMaxpoolBackward(r: Recorder, dv: GPUBuffer, dy: GPUBuffer, y: GPUBuffer, argmax: GPUBuffer, s: Maxpool3dShape): void {
+  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  for (const run of runs) {
+    const count = pooledCount(s, run.count);
+    const slice = (b: GPUBuffer, bytes: number) => rowRange(b, run, bytes);
+    r.dispatch(BN_RELU_MAXPOOL_BACKWARD, {
+      params: { count },
+      buffers: { dy: slice(dy, yBytes), y: slice(y, yBytes), argmax: slice(argmax, yBytes), dv: slice(dv, xBytes) },
+      constants: { WG },
+      workgroups: grid1d(r.gpu, count, WG),
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { getGpu } from '../src/kernels/gpu.js';
+import { run } from '../src/kernels/kernel.js';
+import { bnReluMaxpoolBackward, bnReluMaxpoolForward, type BnReluMaxpoolShape } from '../src/kernels/bn_relu_maxpool.js';
+import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, batchnormStatistics } from '../src/kernels/batchnorm.js';
+import { reluForward } from '../src/kernels/relu.js';
+import { maxpool3dForward, maxpool3dOutShape } from '../src/kernels/maxpool3d.js';
+import { bnReluMaxpoolRef } from '../src/ref/bn_relu_maxpool.js';
+import { dot, expectClose, expectGradient, makeRng, normal, uniform, type Tol } from './util/check.js';
+
+const gpu = await getGpu();
+
+const TOL: Record<string, Tol> = {
+  forward: { atol: 1e-4, rtol: 1e-4 },
+  backward: { atol: 1e-4, rtol: 1e-3 },
+  refGradient: { atol: 1e-7, rtol: 1e-5 },
+};
+
+const SHAPES: [string, BnReluMaxpoolShape][] = [
+  ['batch 1, 1×2×2 to a 1×1 map', { n: 1, d: 1, h: 2, w: 2, c: 4, pd: 1, ph: 2, pw: 2 }],
+  ['odd H and W drop a row and a column', { n: 2, d: 3, h: 5, w: 7, c: 12, pd: 1, ph: 2, pw: 2 }],
+  ['2×2×2 windows, channels not a multiple of 4', { n: 3, d: 4, h: 4, w: 6, c: 7, pd: 2, ph: 2, pw: 2 }],
+];
+
+function count(s: BnReluMaxpoolShape): number {
+  const { od, oh, ow } = maxpool3dOutShape(s);
+  return s.n * od * oh * ow * s.c;
+}
+
+/** Inputs with an offset mean, and gammas of both signs: a negative gamma turns the window's minimum of x into its maximum. */
+function inputs(s: BnReluMaxpoolShape, seed: number) {
+  const rand = makeRng(seed);
+  const xLen = s.n * s.d * s.h * s.w * s.c;
+  return {
+    x: normal(rand, xLen, 1, 2),
+    gamma: uniform(rand, s.c, -1.5, 1.5),
+    beta: uniform(rand, s.c, -0.5, 0.5),
+    runMean: uniform(rand, s.c),
+    runVar: uniform(rand, s.c, 0.5, 2),
+    dy: uniform(rand, count(s)),
+  };
+}
+
+describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
+  for (const [name, s] of SHAPES) {
+    it(`training forward and backward match the float64 composition, and the forward equals the unfused GPU ops bit for bit: ${name}`, async () => {
+      const a = inputs(s, s.c + s.w);
+      const xLen = a.x.length;
+      const c = s.c;
+      const bn = { m: xLen / c, c };
+      const up = (d: Float32Array) => gpu.upload(d);
+      const [x, gamma, beta, dy] = [up(a.x), up(a.gamma), up(a.beta), up(a.dy)];
+      const [rm, rv, rm2, rv2] = [up(a.runMean), up(a.runVar), up(a.runMean), up(a.runVar)];
+      const z = (n: number) => gpu.upload(new Float32Array(n));
+      const [y, argmax, mean, invstd, dv, dx, dgamma, dbeta] = [z(count(s)), z(count(s)), z(c), z(c), z(xLen), z(xLen), z(c), z(c)];
+      const [ySep, mean2, invstd2, bnOut, reluOut, argmax2] = [z(count(s)), z(c), z(c), z(xLen), z(xLen), z(count(s))];
+      run(gpu, (r) => {
+        batchnormStatistics(r, mean, invstd, x, rm, rv, bn);
+        bnReluMaxpoolForward(r, y, argmax, x, gamma, beta, mean, invstd, s, false);
+        bnReluMaxpoolBackward(r, dv, dy, y, argmax, s);
+        batchnormBackward(r, dx, dgamma, dbeta, dv, x, mean, invstd, gamma, bn);
+        batchnormForwardTrain(r, bnOut, mean2, invstd2, x, gamma, beta, rm2, rv2, bn);
+        reluForward(r, reluOut, bnOut, xLen);
+        maxpool3dForward(r, ySep, argmax2, reluOut, s);
+      });
+      const got = {
+        y: await gpu.readF32(y, count(s)),
+        ySep: await gpu.readF32(ySep, count(s)),
+        dx: await gpu.readF32(dx, xLen),
+        dgamma: await gpu.readF32(dgamma, c),
+        dbeta: await gpu.readF32(dbeta, c),
+        runMean: await gpu.readF32(rm, c),
+        runMean2: await gpu.readF32(rm2, c),
+      };
+      const ref = bnReluMaxpoolRef(a.x, a.gamma, a.beta, a.runMean, a.runVar, s, true);
+      expect(Array.from(got.y)).toEqual(Array.from(got.ySep));
+      expect(Array.from(got.runMean)).toEqual(Array.from(got.runMean2));
+      expectClose(`forward ${name}`, got.y, ref.y, TOL.forward!);
+      const g = ref.backward(a.dy);
+      expectClose(`dx ${name}`, got.dx, g.dx, TOL.backward!);
+      expectClose(`dgamma ${name}`, got.dgamma, g.dgamma, TOL.backward!);
+      expectClose(`dbeta ${name}`, got.dbeta, g.dbeta, TOL.backward!);
+      await gpu.sync();
+    });
+  }
+
+  it('inference forward (running statistics) matches the float64 composition and the unfused GPU ops', async () => {
+    const s = SHAPES[1]![1];
+    const a = inputs(s, 99);
+    const xLen = a.x.length;
+    const up = (d: Float32Array) => gpu.upload(d);
+    const [x, gamma, beta, rm, rv] = [up(a.x), up(a.gamma), up(a.beta), up(a.runMean), up(a.runVar)];
+    const z = (n: number) => gpu.upload(new Float32Array(n));
+    const [y, argmax, ySep, argmax2, bnOut, reluOut] = [z(count(s)), z(count(s)), z(count(s)), z(count(s)), z(xLen), z(xLen)];
+    run(gpu, (r) => {
+      bnReluMaxpoolForward(r, y, argmax, x, gamma, beta, rm, rv, s, true);
+      batchnormForwardInference(r, bnOut, x, gamma, beta, rm, rv, { m: xLen / s.c, c: s.c });
+      reluForward(r, reluOut, bnOut, xLen);
+      maxpool3dForward(r, ySep, argmax2, reluOut, s);
+    });
+    const got = await gpu.readF32(y, count(s));
+    expect(Array.from(got)).toEqual(Array.from(await gpu.readF32(ySep, count(s))));
+    expectClose('inference forward', got, bnReluMaxpoolRef(a.x, a.gamma, a.beta, a.runMean, a.runVar, s, false).y, TOL.forward!);
+  });
+
+  it('the reference gradients agree with central finite differences', () => {
+    const s = SHAPES[1]![1];
+    const a = inputs(s, 7);
+    const f64 = (v: Float32Array) => Float64Array.from(v);
+    const loss = (x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>) => dot(bnReluMaxpoolRef(x, gamma, beta, a.runMean, a.runVar, s, true).y, a.dy);
+    const g = bnReluMaxpoolRef(a.x, a.gamma, a.beta, a.runMean, a.runVar, s, true).backward(a.dy);
+    const every7 = Array.from({ length: Math.ceil(a.x.length / 7) }, (_, i) => i * 7);
+    expectGradient('dx', (x) => loss(x, a.gamma, a.beta), f64(a.x), g.dx, TOL.refGradient!, { indices: every7 });
+    expectGradient('dgamma', (gm) => loss(a.x, gm, a.beta), f64(a.gamma), g.dgamma, TOL.refGradient!);
+    expectGradient('dbeta', (bt) => loss(a.x, a.gamma, bt), f64(a.beta), g.dbeta, TOL.refGradient!);
+  });
+});
