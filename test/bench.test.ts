@@ -51,6 +51,7 @@ describe('ser bench', () => {
       expectOursOnly(b.train_step, b.batch);
       expectOursOnly(b.forward, b.batch);
       expect(b.forward.peer_max_prob_diff).toBeNull();
+      expect(b.tfjs_error).toBeNull();
       // FLOPs per training step are 3× the forward's: GFLOP/s × ms must keep that ratio.
       const flopRatio = (b.train_step.ours_gflops * b.train_step.ours_ms) / (b.forward.ours_gflops * b.forward.ours_ms);
       console.log(`batch ${b.batch}: train ${b.train_step.ours_ms.toFixed(1)} ms, forward ${b.forward.ours_ms.toFixed(1)} ms, FLOP ratio ${flopRatio}`);

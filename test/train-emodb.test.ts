@@ -1,8 +1,9 @@
 // End to end on real speech: the whole `ser train` pipeline on the EmoDB files in
 // ../shared — scan, split, GPU features, training with callbacks, checkpoints,
-// report. A CI-sized run (narrow network, few epochs on a CPU adapter) learns the
-// training data but is too short to generalise; test accuracy over many epochs
-// is measured by bench/emodb_results.ts, not here.
+// report — and a CI-sized run (an eighth of the width, ten epochs on a CPU
+// adapter) must already recognise emotions in utterances it never trained on
+// well above chance. Training is deterministic for a seed, so the figure is
+// reproducible; longer runs are bench/emodb_results.ts's job.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,11 @@ import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
 import { DEFAULT_RUN, trainRun } from '../src/train/run.js';
 
 const EMODB = resolve('../shared/data/emodb');
+/** Twice chance (1/6). */
+const THRESHOLD = 1 / 3;
 
 describe.runIf(existsSync(EMODB))('training on EmoDB', () => {
-  it('a short narrow run learns the training data and writes every run artefact', async () => {
+  it('a short narrow run beats chance clearly on the held-out test split and writes every run artefact', async () => {
     const gpu = await getGpu();
     const { items } = await scanDataArgs([`emodb=${EMODB}`]);
     expect(items.length).toBe(350);
@@ -23,11 +26,11 @@ describe.runIf(existsSync(EMODB))('training on EmoDB', () => {
       ...DEFAULT_RUN,
       out,
       classes: CLASS_NAMES,
-      epochs: 4,
+      epochs: 10,
       bnMomentum: 0.9,
-      batch: 16,
+      batch: 8,
       width: 1 / 8,
-      lr: 3e-3,
+      lr: 2e-3,
       seed: 1,
       augmentCopies: 0,
       cacheDir: join(out, 'cache'),
@@ -35,9 +38,13 @@ describe.runIf(existsSync(EMODB))('training on EmoDB', () => {
     });
     const h = r.fit.history;
     console.log(`EmoDB: train accuracy ${h.map((e) => e.accuracy.toFixed(3)).join(' → ')}, test accuracy ${r.test.accuracy.toFixed(3)}, ${r.seconds.toFixed(0)} s`);
-    // Six classes are present (boredom dropped), balanced by oversampling: chance is 1/6.
+    // Six classes are present (boredom dropped): chance is 1/6, and always answering
+    // the most frequent class of the test split scores its share.
     expect(h[h.length - 1]!.loss).toBeLessThan(h[0]!.loss);
-    expect(Math.max(...h.map((e) => e.accuracy))).toBeGreaterThan(1 / 6 + 0.08);
+    const majority = Math.max(...r.test.confusion.map((row) => row.reduce((a, b) => a + b, 0))) / r.test.support;
+    console.log(`EmoDB test split: majority-class share ${majority.toFixed(3)}`);
+    expect(r.test.accuracy).toBeGreaterThan(THRESHOLD);
+    expect(r.test.accuracy).toBeGreaterThan(majority + 0.05);
     expect(r.test.support).toBe(r.test.confusion.flat().reduce((a, b) => a + b, 0));
     for (const f of ['best.safetensors', 'last.safetensors', 'config.json', 'history.json', 'curves.svg', 'test_report.txt', 'confusion.svg']) {
       expect(existsSync(join(out, f)), f).toBe(true);

@@ -16,7 +16,7 @@ import { topK } from './predict.js';
 import { num, parse } from './args.js';
 
 /** Corpus sizes of the demo: more speakers teach speaker independence better than more takes of each. */
-const DEMO_CPU = { speakers: 8, takes: 6 };
+const DEMO_CPU = { speakers: 16, takes: 3 };
 const DEMO_GPU = { speakers: 16, takes: 12 };
 
 const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--takes N] [--seed N] [--json]
