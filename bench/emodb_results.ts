@@ -3,6 +3,9 @@
 //   npx tsx bench/emodb_results.ts random    [--width F] [--epochs N] [--seeds 0,1,2,3,4]
 //   npx tsx bench/emodb_results.ts loso      [--width F] [--epochs N]
 //   npx tsx bench/emodb_results.ts ablation  [--width F] [--epochs N] [--seeds …]
+// and, for CPU-sized runs, [--batch N] [--lr X] [--bn-momentum X] [--augment N]
+// (defaults: the report's recipe — batch 32, lr 1e-3, one augmented copy — with
+// Keras' batch-norm momentum 0.99).
 //
 // random: the report's recipe on a stratified 70/15/15 split, several seeds.
 // loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
@@ -28,6 +31,9 @@ const { values, positionals } = parseArgs({
     data: { type: 'string', default: '../shared/data/emodb' },
     out: { type: 'string', default: 'runs/emodb' },
     batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: String(DEFAULT_RUN.lr) },
+    'bn-momentum': { type: 'string', default: String(DEFAULT_RUN.bnMomentum) },
+    augment: { type: 'string', default: String(DEFAULT_RUN.augmentCopies) },
   },
 });
 const table = positionals[0] ?? 'random';
@@ -39,7 +45,10 @@ mkdirSync(out, { recursive: true });
 
 const gpu = await getGpu();
 const { items } = await scanDataArgs([`emodb=${resolve(values.data!)}`]);
-const base: Omit<RunOptions, 'out'> = { ...DEFAULT_RUN, classes: CLASS_NAMES, width, epochs, batch: Number(values.batch), quiet: true, cacheDir: '.cache/features' };
+const recipe = { batch: Number(values.batch), lr: Number(values.lr), bnMomentum: Number(values['bn-momentum']), augmentCopies: Number(values.augment) };
+for (const [k, v] of Object.entries({ width, epochs, ...recipe })) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k}: not a valid number`);
+const base: Omit<RunOptions, 'out'> = { ...DEFAULT_RUN, classes: CLASS_NAMES, width, epochs, ...recipe, quiet: true, cacheDir: '.cache/features' };
+const started = Date.now();
 
 interface Row {
   name: string;
@@ -88,7 +97,10 @@ for (const [key, rs] of groups) {
   md.push(`| ${key} (${rs.length} run${rs.length > 1 ? 's' : ''}) | ${pm(acc)} % | ${pm(f1)} | ${mean(rs.map((r) => r.epochs)).toFixed(0)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} s |`);
 }
 if (table === 'loso') md.push(`| **mean over speakers** | ${(100 * mean(rows.map((r) => r.accuracy))).toFixed(1)} % | ${mean(rows.map((r) => r.macro_f1)).toFixed(3)} | | |`);
-const header = `EmoDB, ${table}, width ${width}, up to ${epochs} epochs, adapter: ${gpu.summary.description}\n\n`;
-writeFileSync(join(out, '..', `${table}.json`), JSON.stringify({ table, width, epochs, adapter: gpu.summary.description, rows }, null, 1));
+const wall = (Date.now() - started) / 1000;
+const header =
+  `EmoDB, ${table}, width ${width}, up to ${epochs} epochs, batch ${recipe.batch}, lr ${recipe.lr}, batch-norm momentum ${recipe.bnMomentum}, ` +
+  `${recipe.augmentCopies} augmented cop${recipe.augmentCopies === 1 ? 'y' : 'ies'} per training clip; adapter: ${gpu.summary.description}; ${wall.toFixed(0)} s in all\n\n`;
+writeFileSync(join(out, '..', `${table}.json`), JSON.stringify({ table, width, epochs, ...recipe, adapter: gpu.summary.description, seconds: wall, rows }, null, 1));
 writeFileSync(join(out, '..', `${table}.md`), header + md.join('\n') + '\n');
 console.log(header + md.join('\n'));

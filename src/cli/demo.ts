@@ -18,8 +18,14 @@ import { num, parse } from './args.js';
 /** Corpus sizes of the demo: more speakers teach speaker independence better than more takes of each. */
 const DEMO_CPU = { speakers: 16, takes: 3 };
 const DEMO_GPU = { speakers: 16, takes: 12 };
+/**
+ * Utterance length: the model's window is 3 × 60 frames of 512 samples at 22050 Hz
+ * (4.18 s); shorter clips are zero-padded, so a clip that fills the window gives
+ * the network more speech at the same cost per sample.
+ */
+const DEMO_SECONDS = 4;
 
-const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--takes N] [--seed N] [--json]
+const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--seconds S] [--takes N] [--seed N] [--json]
 
 Synthesises a deterministic emotional-speech corpus (synthetic speakers × 7
 emotions), writes it as WAV files, trains the report's network on a
@@ -31,6 +37,7 @@ training), prints the test report, and predicts a few held-out clips.
   --epochs N     maximum epochs (default: 40 on a GPU, 24 on a CPU adapter)
   --budget S     stop starting new epochs after S seconds of training (500)
   --speakers N   synthetic speakers (default: ${DEMO_GPU.speakers} on a GPU, ${DEMO_CPU.speakers} on a CPU adapter)
+  --seconds S    utterance length in seconds (${DEMO_SECONDS}; the model's window holds 4.18 s)
   --takes N      utterances per speaker and emotion (default: ${DEMO_GPU.takes} on a GPU, ${DEMO_CPU.takes} on a CPU adapter)
   --augment N    augmented copies of each training clip (default: 1 on a GPU, 0 on a CPU adapter)
   --seed N       seed (0)
@@ -39,7 +46,7 @@ training), prints the test report, and predicts a few held-out clips.
 export async function demo(argv: string[]): Promise<number> {
   const args = parse(
     argv,
-    { out: { type: 'string' }, augment: { type: 'string' }, speakers: { type: 'string' }, width: { type: 'string' }, epochs: { type: 'string' }, budget: { type: 'string' }, takes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+    { out: { type: 'string' }, augment: { type: 'string' }, speakers: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, epochs: { type: 'string' }, budget: { type: 'string' }, takes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
     HELP,
   );
   if (!args) return 0;
@@ -51,6 +58,7 @@ export async function demo(argv: string[]): Promise<number> {
   const epochsArg = given('epochs', { integer: true, min: 1 });
   const takesArg = given('takes', { integer: true, min: 1, max: 99 });
   const speakersArg = given('speakers', { integer: true, min: 3, max: 64 });
+  const clipSeconds = num(v.seconds, 'seconds', DEMO_SECONDS, { min: 0.5, max: 30 });
   const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
   const budget = num(v.budget, 'budget', 500, { min: 1 });
   const augmentArg = given('augment', { integer: true, min: 0 });
@@ -71,13 +79,13 @@ export async function demo(argv: string[]): Promise<number> {
   say(`ser demo on ${gpu.summary.description || gpu.summary.device} (${cpu ? 'CPU adapter: width ' + width : 'GPU'})`);
   const corpusDir = join(out, 'corpus');
   const manifestPath = join(corpusDir, 'manifest.json');
-  const wanted = { seed: seed + 1, speakers, perEmotionPerSpeaker: takes };
+  const wanted = { seed: seed + 1, speakers, perEmotionPerSpeaker: takes, seconds: clipSeconds };
   const existing = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof wanted) : null;
-  if (!existing || existing.seed !== wanted.seed || existing.speakers !== wanted.speakers || existing.perEmotionPerSpeaker !== wanted.perEmotionPerSpeaker) {
+  if (!existing || existing.seed !== wanted.seed || existing.speakers !== wanted.speakers || existing.perEmotionPerSpeaker !== wanted.perEmotionPerSpeaker || existing.seconds !== wanted.seconds) {
     const ts = performance.now();
     // A corpus of other settings (our manifest says so) is replaced, not mixed with the new one.
     if (existing) await rm(corpusDir, { recursive: true });
-    const w = await writeSyntheticCorpus(corpusDir, { seed: wanted.seed, speakers, perEmotionPerSpeaker: takes });
+    const w = await writeSyntheticCorpus(corpusDir, { seed: wanted.seed, speakers, perEmotionPerSpeaker: takes, seconds: clipSeconds });
     say(`1/4 synthesised ${w.count} utterances into ${corpusDir} (${((performance.now() - ts) / 1000).toFixed(1)} s)`);
   } else {
     say(`1/4 synthetic corpus already in ${corpusDir}`);
