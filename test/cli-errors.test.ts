@@ -175,6 +175,8 @@ describe.concurrent('bad options: exit 2 with a usage message, before any work',
     { title: 'train --split sideways', args: () => ['train', '--data', `synth=${data}`, '--out', out, '--split', 'sideways'], reason: /--split must be one of random, speaker, got 'sideways'/ },
     { title: 'train --data with an unknown corpus kind', args: () => ['train', '--data', `nosuch=${data}`, '--out', out], reason: /unknown corpus kind 'nosuch'/ },
     { title: 'demo --epochs 1.5', args: () => ['demo', '--epochs', '1.5'], reason: /--epochs must be an integer >= 1, got '1.5'/ },
+    { title: 'demo --seconds 0.1', args: () => ['demo', '--seconds', '0.1'], reason: /--seconds must be a number >= 0.5 <= 30, got '0.1'/ },
+    { title: 'demo --speakers 2', args: () => ['demo', '--speakers', '2'], reason: /--speakers must be an integer >= 3 <= 64, got '2'/ },
     { title: 'doctor with an unknown option', args: () => ['doctor', '--bogus'], reason: /Unknown option '--bogus'/ },
   ];
   for (const c of cases) {

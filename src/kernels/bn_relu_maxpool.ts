@@ -3,9 +3,9 @@
 // maxpool3d in turn, without writing and rereading the two full-size
 // intermediates. Statistics come from batchnormStatistics in training, from the
 // running averages in inference. Reference: src/ref/bn_relu_maxpool.ts.
-import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
+import { grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import { BN_EPS } from './batchnorm.js';
-import { maxpool3dOutShape, type Maxpool3dShape } from './maxpool3d.js';
+import { maxpool3dOutShape, maxpool3dSampleRuns, type Maxpool3dShape } from './maxpool3d.js';
 
 export interface BnReluMaxpoolShape extends Maxpool3dShape {
   /** Keras' default 1e-3 unless given. */
@@ -27,14 +27,6 @@ export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
 };
 
 const WG = 256;
-
-/** Sample slices for batches past one storage binding; forward and backward slice alike, so slice-relative argmax indices route back correctly. */
-function sampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: number; yBytes: number } {
-  const { od, oh, ow } = maxpool3dOutShape(s);
-  const xBytes = s.d * s.h * s.w * s.c * 4;
-  const yBytes = od * oh * ow * s.c * 4;
-  return { runs: bindingRuns(r.gpu, s.n, [xBytes, yBytes]), xBytes, yBytes };
-}
 
 function pooledCount(s: Maxpool3dShape, n: number): number {
   const { od, oh, ow } = maxpool3dOutShape(s);
@@ -60,7 +52,7 @@ export function bnReluMaxpoolForward(
 ): void {
   if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('bn_relu_maxpool: window sizes must be positive');
   const out = maxpool3dOutShape(s);
-  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   for (const run of runs) {
     r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
       params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, pd: s.pd, ph: s.ph, pw: s.pw, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
@@ -73,7 +65,7 @@ export function bnReluMaxpoolForward(
 
 /** dv[argmax[o]] += dy[o] where y[o] > 0: the gradient at the batch norm's output (dv zeroed by the caller). */
 export function bnReluMaxpoolBackward(r: Recorder, dv: GPUBuffer, dy: GPUBuffer, y: GPUBuffer, argmax: GPUBuffer, s: Maxpool3dShape): void {
-  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   for (const run of runs) {
     const count = pooledCount(s, run.count);
     const slice = (b: GPUBuffer, bytes: number) => rowRange(b, run, bytes);

@@ -44,9 +44,9 @@ function outCount(s: Maxpool3dShape): number {
 /**
  * Slices of samples for a batch larger than one storage binding; forward and
  * backward slice alike, so argmax indices (relative to their slice of x) route
- * back to the same slice.
+ * back to the same slice. Shared with the fused bn_relu_maxpool.
  */
-function sampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: number; yBytes: number } {
+export function maxpool3dSampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: number; yBytes: number } {
   const { od, oh, ow } = maxpool3dOutShape(s);
   const xBytes = s.d * s.h * s.w * s.c * 4;
   const yBytes = od * oh * ow * s.c * 4;
@@ -56,7 +56,7 @@ function sampleRuns(r: Recorder, s: Maxpool3dShape): { runs: RowRun[]; xBytes: n
 /** y = window maxima [N, OD, OH, OW, C]; argmax = their flat indices into x (into its slice, for a sliced batch). */
 export function maxpool3dForward(r: Recorder, y: GPUBuffer, argmax: GPUBuffer, x: GPUBuffer, s: Maxpool3dShape): void {
   if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('maxpool3d: window sizes must be positive');
-  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   for (const run of runs) {
     const sliced = { ...s, n: run.count };
     r.dispatch(MAXPOOL3D_FORWARD, {
@@ -70,7 +70,7 @@ export function maxpool3dForward(r: Recorder, y: GPUBuffer, argmax: GPUBuffer, x
 
 /** dx[argmax[o]] += dy[o]. */
 export function maxpool3dBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, argmax: GPUBuffer, s: Maxpool3dShape): void {
-  const { runs, xBytes, yBytes } = sampleRuns(r, s);
+  const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   for (const run of runs) {
     const count = outCount({ ...s, n: run.count });
     const slice = (b: GPUBuffer, bytes: number) => rowRange(b, run, bytes);
