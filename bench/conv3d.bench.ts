@@ -1,6 +1,6 @@
 // conv3d benchmark on the report's five layer shapes: the shipped (direct) forward,
 // backward_input and backward_weight, each against the variants it replaced, timed
-// alternately in the same run and checked against it: the tiled implicit GEMMs with
+// one after the other in the same run and checked against it: the tiled implicit GEMMs with
 // workgroup-memory staging (conv3d_*_tiled.wgsl) and, for the forward, one invocation
 // per output (conv3d_forward_naive.wgsl). tinybench drives the iterations; each
 // sample is GPU timestamps around one call (bench/gpu_timing.ts), reported as the
@@ -231,7 +231,7 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
     const db = gpu.pool.acquire(s.cout * 4);
     const flops = conv3dFlops(s);
     const shape = describeShape(s);
-    /** Times the shipped kernel and, with baselines, its variants alternately; checks each variant against it. */
+    /** Times the shipped kernel and, with baselines, its variants; checks each variant against it. */
     const time = async (
       name: Conv3dBenchEntry['name'],
       record: (r: Recorder) => void,

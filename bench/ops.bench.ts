@@ -50,7 +50,20 @@ interface Case {
   setup: (alloc: Alloc) => { record: (r: Recorder) => void; check: GPUBuffer };
 }
 
-type Alloc = (elems: number, init?: 'random' | 'zero' | 'labels') => GPUBuffer;
+type Alloc = (elems: number, init?: 'random' | 'zero' | 'labels' | Uint32Array) => GPUBuffer;
+
+/** Each window's first element: argmax indices as a forward pass could leave them, one per window (no two outputs share a target). */
+function windowStarts(s: Maxpool3dShape): Uint32Array {
+  const { od, oh, ow } = maxpool3dOutShape(s);
+  const out = new Uint32Array(s.n * od * oh * ow * s.c);
+  let o = 0;
+  for (let n = 0; n < s.n; n++)
+    for (let a = 0; a < od; a++)
+      for (let b = 0; b < oh; b++)
+        for (let e = 0; e < ow; e++)
+          for (let c = 0; c < s.c; c++) out[o++] = (((n * s.d + a * s.pd) * s.h + b * s.ph) * s.w + e * s.pw) * s.c + c;
+  return out;
+}
 
 const F = 4;
 
@@ -143,7 +156,7 @@ function cases(batch: number): Case[] {
       flops: nout,
       bytes: 4 * nout * F,
       setup: (a) => {
-        const [dy, am, dx] = [a(nout), a(nout, 'zero'), a(nin, 'zero')];
+        const [dy, am, dx] = [a(nout), a(nout, windowStarts(s)), a(nin, 'zero')];
         return { record: (r) => maxpool3dBackward(r, dx, dy, am, s), check: dx };
       },
     });
@@ -164,7 +177,7 @@ function cases(batch: number): Case[] {
       flops: nout,
       bytes: 4 * nout * F,
       setup: (a) => {
-        const [dy, y, am, dv] = [a(nout), a(nout), a(nout, 'zero'), a(nin, 'zero')];
+        const [dy, y, am, dv] = [a(nout), a(nout), a(nout, windowStarts(s)), a(nin, 'zero')];
         return { record: (r) => bnReluMaxpoolBackward(r, dv, dy, y, am, s), check: dv };
       },
     });
@@ -304,7 +317,13 @@ async function measure(gpu: Gpu, c: Case, opts: OpsBenchOptions): Promise<OpBenc
   let seed = 1;
   const alloc: Alloc = (elems, init = 'random') => {
     const data =
-      init === 'random' ? randomData(elems, seed++) : init === 'labels' ? Uint32Array.from({ length: elems }, (_, i) => i % 7) : new Float32Array(elems);
+      init instanceof Uint32Array
+        ? init
+        : init === 'random'
+          ? randomData(elems, seed++)
+          : init === 'labels'
+            ? Uint32Array.from({ length: elems }, (_, i) => i % 7)
+            : new Float32Array(elems);
     const b = gpu.upload(data, c.name);
     owned.push(b);
     return b;

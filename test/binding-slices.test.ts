@@ -108,6 +108,25 @@ describe('ops on tensors larger than one storage binding', () => {
     for (const k of ['y', 'dx', 'dw', 'db']) expectClose(sliced[k]!, whole[k]!, 1e-5, k);
   });
 
+  it('conv3d with one input channel and an odd map: slices whose byte sizes are not multiples of 16', async () => {
+    // 150 samples of 1×5×7×1: runs of 64 samples, the last of 22 (3080 bytes of x).
+    const s: Conv3dShape = { n: 150, d: 1, h: 5, w: 7, cin: 1, cout: 8, kd: 1, kh: 3, kw: 3, padding: 'same' };
+    const xLen = s.n * s.d * s.h * s.w;
+    const yLen = xLen * s.cout;
+    const wLen = 9 * s.cout;
+    const [sliced, whole] = await slicedAndWhole(
+      80_000,
+      { rows: s.n, rowBytes: [s.d * s.h * s.w * 4, s.d * s.h * s.w * s.cout * 4] },
+      { x: random(xLen, 21), w: random(wLen, 22), b: random(s.cout, 23), dy: random(yLen, 24) },
+      { y: yLen, dw: wLen, db: s.cout },
+      (r, b) => {
+        conv3dForward(r, b.y!, b.x!, b.w!, b.b!, s);
+        conv3dBackwardWeight(r, b.dw!, b.db!, b.dy!, b.x!, s);
+      },
+    );
+    for (const k of ['y', 'dw', 'db']) expectClose(sliced[k]!, whole[k]!, 1e-5, k);
+  });
+
   it('batch norm: training forward (statistics over every slice), inference forward and backward', async () => {
     const m = 333;
     const c = 12;

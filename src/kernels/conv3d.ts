@@ -123,7 +123,7 @@ function directGrid(gpu: Gpu, rows: number, cols: number, t: Conv3dDirectTiles):
   return [Math.ceil(cols / t.tn), Math.ceil(gy / z), z];
 }
 
-/** The shaders bind x, w and dy as vec4 arrays. */
+/** The shaders bind x, w and dy as vec4 arrays (slices are bound to a 16-byte boundary, see kernel.ts bindingRange). */
 function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
   for (const [name, b] of Object.entries(bufs)) {
     if (b.size % 16 !== 0) throw new Error(`${shader}: buffer ${name} must be sized to a multiple of 16 bytes (got ${b.size})`);

@@ -256,8 +256,8 @@ export class Recorder {
  * The range a binding covers: a whole buffer is bound up to the bytes last
  * acquired for it (pool size classes round up, past the binding limit for the
  * largest tensors). A tensor larger than one binding may hold must be processed
- * in slices by its op (`bindingRuns`); binding it whole would make the shader
- * read zeros past the limit, so it is refused here with a clear message.
+ * in slices by its op (`bindingRuns`); WebGPU would reject binding it whole, at
+ * a later sync and without naming the tensor, so it is refused here.
  */
 function bindingRange(gpu: Gpu, shader: string, name: string, b: Binding): BufferRange {
   const limit = gpu.maxBindingBytes;
@@ -265,10 +265,15 @@ function bindingRange(gpu: Gpu, shader: string, name: string, b: Binding): Buffe
     if (b.size > limit || b.offset % gpu.limits.minStorageBufferOffsetAlignment !== 0 || b.offset + b.size > b.buffer.size) {
       throw new Error(`${shader}: invalid slice of ${name} (offset ${b.offset}, ${b.size} bytes, buffer ${b.buffer.size} bytes, binding limit ${limit})`);
     }
-    return b;
+    // Shaders that view a binding as vec4s see floor(size / 16) of them, so a slice
+    // ends on a 16-byte boundary (inside the buffer) lest its last floats fall off;
+    // an empty slice (nothing to compute) still needs a non-empty binding.
+    const room = b.buffer.size - b.offset;
+    const size = Math.min(room, Math.max(16, align(b.size, 16)), Math.floor(limit / 16) * 16);
+    return size === b.size ? b : { buffer: b.buffer, offset: b.offset, size };
   }
   if (b.size <= limit) return { buffer: b, offset: 0, size: b.size };
-  const used = align(gpu.pool.bytesOf(b) ?? b.size, 4);
+  const used = Math.min(b.size, align(gpu.pool.bytesOf(b) ?? b.size, 16));
   if (used > limit) {
     throw new GpuError(
       `${shader}: ${name} holds ${(used / 2 ** 20).toFixed(0)} MiB, more than the device's ${(limit / 2 ** 20).toFixed(0)} MiB storage-binding limit — try a smaller --batch`,
