@@ -91,6 +91,19 @@ describe('classificationReport', () => {
     expect(long.split('\n')[2]).toBe('a very long class name      0.500     1.000     0.667         1');
   });
 
+  it('averages over the classes present in truth or predictions: a class the corpus lacks does not lower macro F1', () => {
+    // Classes 0 and 1 occur; class 2 ("absent") neither occurs nor is predicted.
+    const withAbsent = classificationReport([0, 0, 1, 1], [0, 1, 1, 1], ['x', 'y', 'absent']);
+    const without = classificationReport([0, 0, 1, 1], [0, 1, 1, 1], ['x', 'y']);
+    close(withAbsent.macro.f1, without.macro.f1, 'macro f1');
+    close(withAbsent.macro.f1, (2 / 3 + 4 / 5) / 2, 'macro f1 by hand');
+    close(withAbsent.weighted.f1, without.weighted.f1, 'weighted f1');
+    expect(withAbsent.perClass[2]).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });
+    // A class that is only predicted (never true) counts: its precision is 0.
+    const predictedOnly = classificationReport([0, 0], [0, 2], ['x', 'y', 'z']);
+    close(predictedOnly.macro.precision, (1 + 0) / 2, 'macro precision with a predicted-only class');
+  });
+
   it("rounds half to even on exact ties, as Python's format does", () => {
     expect(formatFixed(0.125, 2)).toBe('0.12');
     expect(formatFixed(0.375, 2)).toBe('0.38');

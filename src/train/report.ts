@@ -55,7 +55,13 @@ export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<numbe
   return m;
 }
 
-/** Per-class and averaged metrics over all classes in classNames (sklearn with labels=range(K), zero_division=0). */
+/**
+ * Per-class metrics for every class in classNames (zero_division=0); the averages
+ * run over the classes that occur in the truth or the predictions, as sklearn's
+ * default (labels=None) does, so a corpus without some class (EmoDB has no
+ * "surprised") is not marked down for it. Absent classes are still listed, with
+ * support 0.
+ */
 export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, classNames: readonly string[]): ClassificationReport {
   const k = classNames.length;
   const confusion = confusionMatrix(yTrue, yPred, k);
@@ -75,9 +81,10 @@ export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<
     });
   }
   const total = yTrue.length;
+  const present = perClass.filter((_, c) => perClass[c]!.support > 0 || confusion.some((row) => row[c]! > 0));
   const avg = (weight: (m: ClassMetrics) => number): ClassMetrics => {
-    const wsum = perClass.reduce((a, m) => a + weight(m), 0);
-    const mean = (f: (m: ClassMetrics) => number) => (wsum ? perClass.reduce((a, m) => a + weight(m) * f(m), 0) / wsum : 0);
+    const wsum = present.reduce((a, m) => a + weight(m), 0);
+    const mean = (f: (m: ClassMetrics) => number) => (wsum ? present.reduce((a, m) => a + weight(m) * f(m), 0) / wsum : 0);
     return { precision: mean((m) => m.precision), recall: mean((m) => m.recall), f1: mean((m) => m.f1), support: total };
   };
   return {
