@@ -39,6 +39,12 @@ const BN_MOMENTUM = 0.99;
 const CLIP = 1e-7;
 
 let loaded: Promise<Tf> | null = null;
+let peerDeviceError: string | null = null;
+
+/** Throws the first error TF.js's device reported, if any. */
+function checkPeerDevice(): void {
+  if (peerDeviceError !== null) throw new Error(`TF.js's WebGPU device reported: ${peerDeviceError}`);
+}
 
 /**
  * TF.js with its WebGPU backend active on `gpu`'s Dawn instance. The backend
@@ -55,6 +61,16 @@ export function loadTfjs(gpu: Gpu): Promise<Tf> {
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') {
       throw new Error(`TF.js did not start its webgpu backend (active: ${tf.getBackend()})`);
+    }
+    // TF.js leaves its device's errors to Dawn's default handler, which prints them
+    // (into --json output) and lets the peer go on with wrong values; keep the first
+    // instead, for the peer's next call to throw.
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    if (device) {
+      device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+        ev.preventDefault();
+        peerDeviceError ??= ev.error.message.split('\n')[0]!;
+      };
     }
     return tf;
   })();
@@ -96,6 +112,7 @@ export class TfjsPeer {
   /** A peer holding a copy of `model`'s current parameters and batch-norm statistics. */
   static async fromModel(gpu: Gpu, model: Ser3dCnn, alpha: Float32Array, gamma: number, lr = 1e-3): Promise<TfjsPeer> {
     const tf = await loadTfjs(gpu);
+    peerDeviceError = null; // a new peer (another batch size) starts clean
     const vars = new Map<string, TfVariable>();
     for (const t of model.namedTensors()) {
       const data = await gpu.readF32(t.buffer, t.size);
@@ -188,6 +205,7 @@ export class TfjsPeer {
     });
     const value = (await loss.data())[0]!;
     loss.dispose();
+    checkPeerDevice();
     return value;
   }
 
@@ -196,6 +214,7 @@ export class TfjsPeer {
     const probs = this.tf.tidy(() => this.tf.softmax(this.forward(this.inputTensor(x, n), false)));
     const out = (await probs.data()) as Float32Array;
     probs.dispose();
+    checkPeerDevice();
     return out;
   }
 
