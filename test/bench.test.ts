@@ -62,6 +62,24 @@ describe('ser bench', () => {
     expect(table.split('\n').filter((l) => l.startsWith('forward')).length).toBe(2);
   });
 
+  it('--compare tfjs at a tiny network: TF.js builds the same network (first forwards agree) and both are timed', async () => {
+    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '1', '--warmup', '0', '--compare', 'tfjs', '--tfjs-iterations', '1'];
+    const { code, stdout } = await runCommand(argv);
+    expect(code).toBe(0);
+    // One JSON object, as without the peer.
+    expect(stdout).toHaveLength(1);
+    const r = JSON.parse(stdout[0]!) as BenchReport;
+    const b = r.batches[0]!;
+    expect(b.tfjs_error).toBeNull();
+    expect(b.forward.peer_max_prob_diff).not.toBeNull();
+    expect(b.forward.peer_max_prob_diff!).toBeLessThanOrEqual(1e-3);
+    for (const s of [b.train_step, b.forward]) {
+      expect(s.tfjs_ms!).toBeGreaterThan(0);
+      expect(Math.abs(s.ratio! - s.tfjs_ms! / s.ours_ms)).toBeLessThan(1e-9 * s.ratio!);
+    }
+    console.log(`tiny network: TF.js / ours = ${b.train_step.ratio!.toFixed(2)} (train step), forwards agree to ${b.forward.peer_max_prob_diff}`);
+  }, 300_000);
+
   it('rejects an unknown peer and an input too small for four poolings', async () => {
     await expect(bench(['--compare', 'torch'])).rejects.toThrow(UsageError);
     await expect(bench(['--input', '3,8,60'])).rejects.toThrow(/at least 16/);
