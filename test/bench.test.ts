@@ -31,7 +31,7 @@ function expectOursOnly(s: StepFigures, batch: number): void {
 
 describe('ser bench', () => {
   it('reports train step and forward per batch as JSON, at width 0.05 and input 2×16×16', async () => {
-    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2,3', '--iterations', '1', '--warmup', '0'];
+    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2,3', '--iterations', '1', '--warmup', '0', '--kernels', 'none'];
     const { code, stdout } = await runCommand(argv);
     expect(code).toBe(0);
     expect(stdout).toHaveLength(1);
@@ -63,7 +63,7 @@ describe('ser bench', () => {
   });
 
   it('--compare tfjs at a tiny network: TF.js builds the same network (first forwards agree) and both are timed', async () => {
-    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '1', '--warmup', '0', '--compare', 'tfjs', '--tfjs-iterations', '1'];
+    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '1', '--warmup', '0', '--compare', 'tfjs', '--tfjs-iterations', '1', '--kernels', 'none'];
     const { code, stdout } = await runCommand(argv);
     expect(code).toBe(0);
     // One JSON object, as without the peer.
@@ -84,5 +84,6 @@ describe('ser bench', () => {
     await expect(bench(['--compare', 'torch'])).rejects.toThrow(UsageError);
     await expect(bench(['--input', '3,8,60'])).rejects.toThrow(/at least 16/);
     await expect(bench(['--batch', '8,0'])).rejects.toThrow(UsageError);
+    await expect(bench(['--kernels', '8,x'])).rejects.toThrow(UsageError);
   });
 });

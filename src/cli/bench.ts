@@ -18,7 +18,7 @@ import { CLASS_NAMES } from '../data/sources.js';
 import { choice, num, parse, UsageError } from './args.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 
-const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs] [--kernels]
+const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs] [--kernels 8,32|none]
 
 Times a training step (forward + backward + Adam + metrics readback) and an
 inference forward of the 3D CNN at each batch size: median ms per step after
@@ -32,8 +32,10 @@ warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).
   --compare tfjs        also time the same network in TensorFlow.js (WebGPU
                         backend, same adapter) and report tfjs_ms / ours_ms
   --tfjs-iterations N   timed iterations of the TF.js steps, after 1 warm-up (2)
-  --kernels             also time every kernel at the report's shapes for each batch
-                        size (bench/conv3d.bench.ts, bench/ops.bench.ts)
+  --kernels LIST|none   batch sizes at which every kernel is timed at the report's
+                        full-size layer shapes (bench/conv3d.bench.ts,
+                        bench/ops.bench.ts), whatever --width and --input say;
+                        none skips them (8,32)
   --json                one JSON object on stdout (progress goes to stderr)`;
 
 /** Largest difference of the two forwards' softmax outputs (same weights, same input) accepted before timing. */
@@ -48,7 +50,8 @@ export interface BenchOptions {
   warmup: number;
   compare: 'tfjs' | null;
   tfjsIterations: number;
-  kernels: boolean;
+  /** Batch sizes of the per-kernel benchmarks (empty: none). */
+  kernels: number[];
   /** Progress lines (to stderr in the command). */
   log?: (line: string) => void;
 }
@@ -203,8 +206,8 @@ async function benchKernels(gpu: Gpu, o: BenchOptions): Promise<KernelFigure[]> 
   const { benchOps } = await import('../../bench/ops.bench.js');
   const log = o.log ?? (() => {});
   const out: KernelFigure[] = [];
-  for (const batch of o.batches) out.push(...(await conv3dBenchEntries(gpu, batch, { iterations: o.iterations, log: (l) => log(`kernel ${l}`) })));
-  const ops = await benchOps(gpu, { batches: o.batches, iterations: o.iterations, onResult: (r) => log(`kernel ${r.name} ${r.shape}: ${r.ms.toFixed(3)} ms`) });
+  for (const batch of o.kernels) out.push(...(await conv3dBenchEntries(gpu, batch, { iterations: o.iterations, log: (l) => log(`kernel ${l}`) })));
+  const ops = await benchOps(gpu, { batches: o.kernels, iterations: o.iterations, onResult: (r) => log(`kernel ${r.name} ${r.shape}: ${r.ms.toFixed(3)} ms`) });
   out.push(...ops);
   return out.map(({ name, shape, ms, gflops }) => ({ name, shape, ms, gflops }));
 }
@@ -213,7 +216,7 @@ async function benchKernels(gpu: Gpu, o: BenchOptions): Promise<KernelFigure[]> 
 export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> {
   const batches = [];
   for (const b of o.batches) batches.push(await benchBatch(gpu, o, b));
-  const kernels = o.kernels ? await benchKernels(gpu, o) : [];
+  const kernels = o.kernels.length > 0 ? await benchKernels(gpu, o) : [];
   const s = gpu.summary;
   return {
     adapter: s.description || s.device || s.vendor,
@@ -288,7 +291,7 @@ export async function bench(argv: string[]): Promise<number> {
       warmup: { type: 'string' },
       compare: { type: 'string' },
       'tfjs-iterations': { type: 'string' },
-      kernels: { type: 'boolean' },
+      kernels: { type: 'string' },
     },
     HELP,
   );
@@ -303,7 +306,7 @@ export async function bench(argv: string[]): Promise<number> {
     warmup: num(v.warmup, 'warmup', 1, { integer: true, min: 0 }),
     compare: compare === 'tfjs' ? 'tfjs' : null,
     tfjsIterations: num(v['tfjs-iterations'], 'tfjs-iterations', 2, { integer: true, min: 1 }),
-    kernels: Boolean(v.kernels),
+    kernels: v.kernels === 'none' ? [] : parseList(v.kernels, 'kernels', [8, 32]),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const gpu = await getGpu();
