@@ -1,40 +1,30 @@
-// conv3d benchmark on the report's five layer shapes: the shipped (direct) forward,
-// backward_input and backward_weight, each against the variants it replaced, timed
-// one after the other in the same run and checked against it: the tiled implicit GEMMs with
-// workgroup-memory staging (conv3d_*_tiled.wgsl) and, for the forward, one invocation
-// per output (conv3d_forward_naive.wgsl). tinybench drives the iterations; each
-// sample is GPU timestamps around one call (bench/gpu_timing.ts), reported as the
-// median after one warm-up call (pipeline compilation).
+// conv3d benchmark on the report's five layer shapes: the kernels this device runs
+// (the subgroup kernels where it has 8-lane subgroups, conv3dKernel) in all three
+// directions, and, as baselines, the portable direct kernels they replace there,
+// timed one after the other in the same run and checked against them. tinybench
+// drives the iterations; each sample is GPU timestamps around one call
+// (bench/gpu_timing.ts), reported as the median after one warm-up call (pipeline
+// compilation).
 //
 //   npx tsx bench/conv3d.bench.ts [batch ...]     (default: 8)
 //   CONV3D_BENCH_ITERS=5 CONV3D_BENCH_LAYERS=conv2,conv3 npx tsx bench/conv3d.bench.ts 8 32
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
-import { grid1d, run, type KernelSpec, type Recorder } from '../src/kernels/kernel.js';
+import { run, type Recorder } from '../src/kernels/kernel.js';
 import { medianGpuMs } from './gpu_timing.js';
 import {
-  CONV3D_BACKWARD_INPUT,
-  CONV3D_BACKWARD_WEIGHT,
-  CONV3D_FORWARD,
   conv3dBackwardInput,
   conv3dBackwardWeight,
   conv3dFlops,
   conv3dForward,
+  conv3dKernel,
   conv3dOutShape,
-  conv3dPads,
-  conv3dReducePartials,
-  conv3dWeightSplits,
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 
 export interface Conv3dBenchEntry {
-  name:
-    | 'conv3d.forward'
-    | 'conv3d.backward_input'
-    | 'conv3d.backward_weight'
-    | 'conv3d.forward_tiled'
-    | 'conv3d.forward_naive'
-    | 'conv3d.backward_input_tiled'
-    | 'conv3d.backward_weight_tiled';
+  name: 'conv3d.forward' | 'conv3d.backward_input' | 'conv3d.backward_weight' | 'conv3d.forward_direct' | 'conv3d.backward_input_direct' | 'conv3d.backward_weight_direct';
+  /** The shaders that ran: `subgroup` or `direct` (src/kernels/conv3d.ts). */
+  kernel: string;
   shape: string;
   ms: number;
   gflops: number;
@@ -53,131 +43,6 @@ export function reportLayers(n: number): { layer: string; s: Conv3dShape }[] {
 }
 
 const describeShape = (s: Conv3dShape): string => `[${s.n},${s.d},${s.h},${s.w},${s.cin}]→${s.cout} ${s.kd}×${s.kh}×${s.kw}`;
-
-/** Same params and bindings as the shipped forward, so the two are interchangeable. */
-const CONV3D_FORWARD_NAIVE: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_naive' };
-const NAIVE_WG = 64;
-
-// The tiled variants below (workgroup-memory staging of both GEMM operands, TM×TN
-// register blocks) are the kernels the direct ones replaced; their tile choice lives here.
-
-/** Tile sizes of one GEMM: a workgroup computes BM×BN outputs in BK-slices, TM×TN per invocation. */
-export interface Conv3dTiles {
-  bm: number;
-  bn: number;
-  bk: number;
-  tm: number;
-  tn: number;
-}
-
-/**
- * Tiles for a GEMM of `rows`×`cols` outputs: the narrowest power-of-two column tile
- * that covers `cols` (so Cin = 1 in backward_input wastes no columns), row tiles as
- * large as the row count allows while leaving several workgroups per core.
- */
-export function chooseTiles(rows: number, cols: number): Conv3dTiles {
-  const bn = cols <= 4 ? 4 : cols <= 8 ? 8 : cols <= 16 ? 16 : cols <= 32 ? 32 : 64;
-  let bm = rows >= 1024 ? 64 : rows >= 256 ? 32 : 16;
-  // A narrow column tile needs taller row tiles to keep a workgroup busy.
-  if (bn <= 8 && rows >= 2048) bm = 128;
-  // An 8×4 block halves the workgroup-memory reads per multiply-add of a 4×4 one
-  // (measured 1.4× faster on lavapipe for the report's conv2).
-  return { bm, bn, bk: 16, tm: bm === 64 && bn === 64 ? 8 : 4, tn: 4 };
-}
-
-/** Override constants of a tile choice, validated against the device limits. */
-function tileConstants(gpu: Gpu, t: Conv3dTiles, shader: string): Record<string, number> {
-  const wgX = t.bn / t.tn;
-  const wgY = t.bm / t.tm;
-  const threads = wgX * wgY;
-  const ok =
-    [t.bm, t.bn, t.bk, t.tm, t.tn].every((v) => Number.isInteger(v) && v > 0 && v % 4 === 0) &&
-    t.bm % t.tm === 0 &&
-    t.bn % t.tn === 0 &&
-    // Each invocation stages the same 4 rows of A for every K-slice.
-    threads % (t.bm / 4) === 0;
-  if (!ok) throw new Error(`${shader}: invalid tiles ${JSON.stringify(t)}`);
-  const lim = gpu.limits;
-  if (threads > lim.maxComputeInvocationsPerWorkgroup || wgX > lim.maxComputeWorkgroupSizeX || wgY > lim.maxComputeWorkgroupSizeY) {
-    throw new Error(`${shader}: ${wgX}×${wgY} invocations exceed the device's workgroup limits`);
-  }
-  if ((t.bm + t.bn) * t.bk * 4 > lim.maxComputeWorkgroupStorageSize) {
-    throw new Error(`${shader}: tiles ${JSON.stringify(t)} exceed ${lim.maxComputeWorkgroupStorageSize} bytes of workgroup storage`);
-  }
-  return { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, WG_X: wgX, WG_Y: wgY };
-}
-
-/** Workgroups (cols, rows) with the row tiles folded into z past the per-dimension limit. */
-function tileGrid(gpu: Gpu, rows: number, cols: number, t: Conv3dTiles): [number, number, number] {
-  const gx = Math.ceil(cols / t.bn);
-  const gy = Math.ceil(rows / t.bm);
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(gy / max);
-  return [gx, Math.ceil(gy / z), z];
-}
-
-/** Same params and bindings again: the tiled implicit GEMM with workgroup-memory staging that the direct forward replaced. */
-const CONV3D_FORWARD_TILED: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_tiled' };
-
-export function conv3dForwardTiled(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, tiles?: Conv3dTiles): void {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const [pd, ph, pw] = conv3dPads(s);
-  const m = s.n * od * oh * ow;
-  const t = tiles ?? chooseTiles(m, s.cout);
-  r.dispatch(CONV3D_FORWARD_TILED, {
-    params: { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw, m, k: s.kd * s.kh * s.kw * s.cin, has_bias: b ? 1 : 0 },
-    buffers: { x, w, b: b ?? w, y },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_FORWARD_TILED.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: tileGrid(r.gpu, m, s.cout, t),
-  });
-}
-
-/** The tiled implicit GEMM with workgroup-memory staging that the direct backward_input replaced. */
-const CONV3D_BACKWARD_INPUT_TILED: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_tiled' };
-
-export function conv3dBackwardInputTiled(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, tiles?: Conv3dTiles): void {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const [pd, ph, pw] = conv3dPads(s);
-  const m = s.n * s.d * s.h * s.w;
-  const t = tiles ?? chooseTiles(m, s.cin);
-  r.dispatch(CONV3D_BACKWARD_INPUT_TILED, {
-    params: { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw, m, k: s.kd * s.kh * s.kw * s.cout },
-    buffers: { dy, w, dx },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: tileGrid(r.gpu, m, s.cin, t),
-  });
-}
-
-/** The tiled split-K GEMM with workgroup-memory staging that the direct backward_weight replaced. */
-const CONV3D_BACKWARD_WEIGHT_TILED: KernelSpec = { ...CONV3D_BACKWARD_WEIGHT, shader: 'conv3d_backward_weight_tiled' };
-
-export function conv3dBackwardWeightTiled(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, tiles?: Conv3dTiles): void {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const [pd, ph, pw] = conv3dPads(s);
-  const k = s.kd * s.kh * s.kw * s.cin;
-  const t = tiles ?? chooseTiles(k + 1, s.cout);
-  const { splits, tilesPerSplit } = conv3dWeightSplits(s, r.gpu.limits.maxComputeWorkgroupsPerDimension, { rows: t.bm, cols: t.bn, positions: t.bk });
-  const partial = r.pool.acquire(splits * (k + 1) * s.cout * 4, 'conv3d partials');
-  r.dispatch(CONV3D_BACKWARD_WEIGHT_TILED, {
-    params: { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw, m: s.n * od * oh * ow, k, tiles_per_split: tilesPerSplit },
-    buffers: { dy, x, partial },
-    constants: { ...tileConstants(r.gpu, t, CONV3D_BACKWARD_WEIGHT_TILED.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-    workgroups: [Math.ceil(s.cout / t.bn), Math.ceil((k + 1) / t.bm), splits],
-  });
-  conv3dReducePartials(r, dw, db, partial, splits, s);
-}
-
-export function conv3dForwardNaive(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape): void {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const [pd, ph, pw] = conv3dPads(s);
-  const m = s.n * od * oh * ow;
-  r.dispatch(CONV3D_FORWARD_NAIVE, {
-    params: { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw, m, k: s.kd * s.kh * s.kw * s.cin, has_bias: b ? 1 : 0 },
-    buffers: { x, w, b: b ?? w, y },
-    constants: { WG: NAIVE_WG },
-    workgroups: grid1d(r.gpu, m * s.cout, NAIVE_WG),
-  });
-}
 
 function random(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -206,7 +71,7 @@ async function maxRelDiff(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, n: number): Prom
 export interface Conv3dBenchOptions {
   iterations?: number;
   layers?: string[];
-  /** Also time the tiled and naive forward variants and check the forward against them. */
+  /** Also time the direct kernels (where they are not what runs) and check the shipped ones against them. */
   baselines?: boolean;
   log?: (line: string) => void;
 }
@@ -215,6 +80,8 @@ export interface Conv3dBenchOptions {
 export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBenchOptions = {}): Promise<Conv3dBenchEntry[]> {
   const iterations = opts.iterations ?? 3;
   const log = opts.log ?? (() => undefined);
+  const kernel = conv3dKernel(gpu);
+  const withBaselines = opts.baselines === true && kernel !== 'direct';
   const out: Conv3dBenchEntry[] = [];
   for (const { layer, s } of reportLayers(batch)) {
     if (opts.layers && !opts.layers.includes(layer)) continue;
@@ -231,47 +98,40 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
     const db = gpu.pool.acquire(s.cout * 4);
     const flops = conv3dFlops(s);
     const shape = describeShape(s);
-    /** Times the shipped kernel and, with baselines, its variants; checks each variant against it. */
+    /** Times the shipped kernel and, with baselines, the direct one; checks the two against each other. */
     const time = async (
-      name: Conv3dBenchEntry['name'],
-      record: (r: Recorder) => void,
+      name: 'conv3d.forward' | 'conv3d.backward_input' | 'conv3d.backward_weight',
+      record: (r: Recorder, out: GPUBuffer, k: 'subgroup' | 'direct') => void,
       dst: { buf: GPUBuffer; len: number; accumulates: boolean },
-      variants: [Conv3dBenchEntry['name'], (r: Recorder, out: GPUBuffer) => void][],
     ): Promise<void> => {
-      if (!opts.baselines) variants = [];
       const base = gpu.pool.acquire(dst.len * 4);
-      const ms = await medianGpuMs(gpu, [{ name, record }, ...variants.map(([n, v]) => ({ name: n, record: (r: Recorder) => v(r, base) }))], { iterations });
-      for (const [i, n] of [name, ...variants.map(([v]) => v)].entries()) {
-        const e = { name: n, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
+      const tasks = [{ name, record: (r: Recorder) => record(r, dst.buf, kernel) }];
+      if (withBaselines) tasks.push({ name: `${name}_direct` as typeof name, record: (r: Recorder) => record(r, base, 'direct') });
+      const ms = await medianGpuMs(gpu, tasks, { iterations });
+      tasks.forEach((t, i) => {
+        const e: Conv3dBenchEntry = { name: t.name as Conv3dBenchEntry['name'], kernel: i ? 'direct' : kernel, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
         out.push(e);
-        log(`${layer} ${n.padEnd(28)} ${shape.padEnd(28)} ${e.ms.toFixed(1).padStart(9)} ms ${e.gflops.toFixed(2).padStart(7)} GFLOP/s` + (i ? ` (${name} ${(e.ms / ms[0]!).toFixed(2)}× faster)` : ''));
-      }
-      for (const [v, variant] of variants) {
+        log(`${layer} ${e.name.padEnd(30)} ${e.kernel.padEnd(8)} ${shape.padEnd(28)} ${e.ms.toFixed(1).padStart(9)} ms ${e.gflops.toFixed(2).padStart(7)} GFLOP/s` + (i ? ` (${name} ${(e.ms / ms[0]!).toFixed(2)}× faster)` : ''));
+      });
+      if (withBaselines) {
         run(gpu, (r) => {
           // The backward kernels add into their outputs: start both from zero.
           if (dst.accumulates) {
             r.clear(dst.buf);
             r.clear(base);
           }
-          record(r);
-          variant(r, base);
+          record(r, dst.buf, kernel);
+          record(r, base, 'direct');
         });
         const diff = await maxRelDiff(gpu, dst.buf, base, dst.len);
-        log(`${layer} max |${name} - ${v}| / (1 + max |${v}|) = ${diff.toExponential(2)}`);
-        if (!(diff < 1e-4)) throw new Error(`${layer}: ${name} and ${v} disagree (${diff})`);
+        log(`${layer} max |${name} ${kernel} - direct| / (1 + max |direct|) = ${diff.toExponential(2)}`);
+        if (!(diff < 1e-4)) throw new Error(`${layer}: ${name} ${kernel} and direct disagree (${diff})`);
       }
       gpu.pool.release(base);
     };
-    await time('conv3d.forward', (r) => conv3dForward(r, y, x, w, b, s), { buf: y, len: yLen, accumulates: false }, [
-      ['conv3d.forward_tiled', (r, o) => conv3dForwardTiled(r, o, x, w, b, s)],
-      ['conv3d.forward_naive', (r, o) => conv3dForwardNaive(r, o, x, w, b, s)],
-    ]);
-    await time('conv3d.backward_input', (r) => conv3dBackwardInput(r, dx, dy, w, s), { buf: dx, len: xLen, accumulates: true }, [
-      ['conv3d.backward_input_tiled', (r, o) => conv3dBackwardInputTiled(r, o, dy, w, s)],
-    ]);
-    await time('conv3d.backward_weight', (r) => conv3dBackwardWeight(r, dw, db, dy, x, s), { buf: dw, len: wLen, accumulates: true }, [
-      ['conv3d.backward_weight_tiled', (r, o) => conv3dBackwardWeightTiled(r, o, null, dy, x, s)],
-    ]);
+    await time('conv3d.forward', (r, o, k) => conv3dForward(r, o, x, w, b, s, { kernel: k }), { buf: y, len: yLen, accumulates: false });
+    await time('conv3d.backward_input', (r, o, k) => conv3dBackwardInput(r, o, dy, w, s, { kernel: k }), { buf: dx, len: xLen, accumulates: true });
+    await time('conv3d.backward_weight', (r, o, k) => conv3dBackwardWeight(r, o, db, dy, x, s, { kernel: k }), { buf: dw, len: wLen, accumulates: true });
     for (const buf of [x, w, b, dy]) buf.destroy();
     for (const buf of [y, dx, dw, db]) gpu.pool.release(buf);
   }

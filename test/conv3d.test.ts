@@ -6,8 +6,11 @@ import {
   conv3dBackwardWeight,
   conv3dForward,
   conv3dOutShape,
+  CONV3D_WEIGHT_SUBGROUP_BLOCK,
+  conv3dKernel,
   conv3dWeightSplits,
-  type Conv3dDirectTiles,
+  type Conv3dKernel,
+  type Conv3dOptions,
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
@@ -49,17 +52,17 @@ const sh = (n: number, d: number, h: number, w: number, cin: number, cout: numbe
 });
 
 /**
- * Most cases use the shipped blocking, so the file compiles the same few pipelines
- * as training (each costs seconds on a CPU driver); one case uses a small blocking
+ * Most cases use the shipped blockings, so the file compiles the same few pipelines
+ * as training (each costs seconds on a CPU driver); one case uses small blockings
  * so that a small shape spans many position and channel blocks.
  */
-const SMALL: Conv3dDirectTiles = { wg: 8, tp: 2, tn: 4 };
+const SMALL: Conv3dOptions = { direct: { wg: 8, tp: 2, tn: 4 }, subgroup: { wg: 8, tp: 1 } };
 
 interface Case {
   name: string;
   s: Conv3dShape;
   /** Blocking of the forward and backward_input kernels. */
-  tiles?: Conv3dDirectTiles;
+  tiles?: Conv3dOptions;
 }
 
 const CASES: Case[] = [
@@ -78,9 +81,20 @@ const CASES: Case[] = [
   },
   { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
   { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
+  { name: 'channels 36→40: a partial second block of 32 channels, rows of backward_weight past one 32-row tile', s: sh(1, 2, 5, 6, 36, 40, [1, 3, 3], 'same') },
 ];
 
-describe('conv3d on the GPU vs the float64 reference', () => {
+// Both sets of kernels run here when the device has 8-lane subgroups (lavapipe does);
+// training uses conv3dKernel(gpu).
+const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];
+
+it('the device runs the subgroup kernels where it has 8-lane subgroups', () => {
+  console.log(`subgroups: ${gpu.features.subgroups}, shuffle8: ${gpu.features.shuffle8}, default kernels: ${conv3dKernel(gpu)}`);
+  expect(conv3dKernel(gpu)).toBe(gpu.features.shuffle8 ? 'subgroup' : 'direct');
+  if (!gpu.features.shuffle8) expect(() => run(gpu, (r) => conv3dForward(r, gpu.upload(new Float32Array(4)), gpu.upload(new Float32Array(4)), gpu.upload(new Float32Array(4)), null, sh(1, 1, 1, 1, 1, 1, [1, 1, 1], 'same'), { kernel: 'subgroup' }))).toThrow(/subgroup/);
+});
+
+for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs the float64 reference`, () => {
   for (const { name, s, tiles } of CASES) {
     it(name, async () => {
       const yShape = conv3dOutShape(s);
@@ -94,9 +108,9 @@ describe('conv3d on the GPU vs the float64 reference', () => {
       const dwb = gpu.upload(new Float32Array(w.length));
       const dbb = gpu.upload(new Float32Array(s.cout));
       run(gpu, (r) => {
-        conv3dForward(r, yb, xb, wb, bb, s, tiles);
-        conv3dBackwardInput(r, dxb, dyb, wb, s, tiles);
-        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s);
+        conv3dForward(r, yb, xb, wb, bb, s, { ...tiles, kernel });
+        conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, kernel });
+        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, { kernel });
       });
       compare(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
       compare(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
@@ -113,19 +127,21 @@ describe('conv3d on the GPU vs the float64 reference', () => {
     const w = random(25 * 64, 6);
     const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
     const yb = gpu.upload(new Float32Array(size(conv3dOutShape(s))).fill(NaN));
-    run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s));
+    run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s, { kernel }));
     compare('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), TOL.forward);
   });
 
   it('backward_weight splits a long position reduction across workgroups and sums the partials', async () => {
     const s = sh(4, 3, 16, 10, 4, 4, [1, 3, 3], 'same');
-    expect(conv3dWeightSplits(s).splits).toBeGreaterThan(1);
+    const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
+    const block = kernel === 'subgroup' ? { rows: tile, cols: tile, positions } : undefined;
+    expect(conv3dWeightSplits(s, 65535, block).splits).toBeGreaterThan(1);
     const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 7);
     const dy = random(size(conv3dOutShape(s)), 8);
     const [xb, dyb] = [gpu.upload(x), gpu.upload(dy)];
     const dwb = gpu.upload(new Float32Array(9 * 16));
     const dbb = gpu.upload(new Float32Array(4));
-    run(gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s));
+    run(gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, { kernel }));
     const ref = conv3dBackwardWeightRef(dy, x, s);
     compare('split-K backward_weight', await gpu.readF32(dwb, 9 * 16), ref.dw, TOL.backward_weight);
     compare('split-K backward_bias', await gpu.readF32(dbb, 4), ref.db, TOL.backward_bias);
@@ -142,9 +158,9 @@ describe('conv3d on the GPU vs the float64 reference', () => {
     const [xb, wb, dyb, dxb, dwb, dbb] = [x, w, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
     const dw2b = gpu.upload(dw0);
     run(gpu, (r) => {
-      conv3dBackwardInput(r, dxb!, dyb!, wb!, s);
-      conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s);
-      conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s);
+      conv3dBackwardInput(r, dxb!, dyb!, wb!, s, { kernel });
+      conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s, { kernel });
+      conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s, { kernel });
     });
     const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
     const ref = conv3dBackwardWeightRef(dy, x, s);
@@ -158,7 +174,7 @@ describe('conv3d on the GPU vs the float64 reference', () => {
     const s = sh(1, 1, 1, 1, 1, 1, [1, 1, 1], 'valid');
     const odd = gpu.device.createBuffer({ size: 20, usage: GPUBufferUsage.STORAGE });
     const ok = gpu.upload(new Float32Array(4));
-    expect(() => run(gpu, (r) => conv3dForward(r, ok, odd, ok, null, s))).toThrow(/multiple of 16/);
+    expect(() => run(gpu, (r) => conv3dForward(r, ok, odd, ok, null, s, { kernel }))).toThrow(/multiple of 16/);
     odd.destroy();
   });
 });

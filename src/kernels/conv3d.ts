@@ -1,7 +1,12 @@
 // conv3d (stride 1, `same` or `valid` padding). Reference: src/ref/conv3d.ts.
-// Shaders: conv3d_forward, conv3d_backward_input and conv3d_backward_weight (+
-// conv3d_backward_reduce), all direct: no workgroup memory; in each, the operand
-// shared by the whole workgroup is read with uniform loads (see docs/PERFORMANCE.md).
+// Two sets of shaders, both without workgroup memory or barriers (docs/PERFORMANCE.md):
+//   subgroup  conv3d_forward_subgroup, conv3d_backward_input_subgroup,
+//             conv3d_backward_weight_subgroup: the operand a workgroup shares is loaded
+//             once per 8 lanes and handed round with subgroup shuffles. Used where the
+//             device has them (gpu.features.shuffle8).
+//   direct    conv3d_forward, conv3d_backward_input, conv3d_backward_weight: every
+//             invocation loads the shared operand itself. Portable; used elsewhere.
+// Both weight kernels write split partial sums that conv3d_backward_reduce adds up.
 //
 //   forward          Y[M, Cout]  = A_x[M, K] · W[K, Cout]               M = N·OD·OH·OW, K = kd·kh·kw·Cin
 //   backward_input   dX[Mi, Cin] += A_dy[Mi, K'] · W^T[K', Cin]         Mi = N·D·H·W,  K' = kd·kh·kw·Cout
@@ -20,6 +25,45 @@ export interface Conv3dShape {
   kh: number;
   kw: number;
   padding: 'same' | 'valid';
+}
+
+/** Which set of shaders runs: see the header. */
+export type Conv3dKernel = 'subgroup' | 'direct';
+
+/** The kernels this device runs by default. */
+export function conv3dKernel(gpu: Gpu): Conv3dKernel {
+  return gpu.features.shuffle8 ? 'subgroup' : 'direct';
+}
+
+/**
+ * Blocking of the subgroup forward and backward_input: WG invocations per workgroup
+ * (a multiple of 8), each owning TP positions (WG apart) × the workgroup's 32 channels.
+ */
+export interface Conv3dSubgroupTiles {
+  wg: number;
+  tp: number;
+}
+
+/**
+ * 2 positions per invocation measured fastest on lavapipe for the report's layers
+ * (64 accumulators; 4 positions spill and run at half the speed; docs/PERFORMANCE.md).
+ */
+export const CONV3D_SUBGROUP_TILES: Conv3dSubgroupTiles = { wg: 64, tp: 2 };
+
+/** Output channels per workgroup (forward) or input channels (backward_input) of the subgroup kernels: 8 lanes × vec4. */
+const SUBGROUP_CHANNELS = 32;
+
+/** Options of the conv3d dispatchers: which kernels, and their blocking (tests use small blockings). */
+export interface Conv3dOptions {
+  kernel?: Conv3dKernel;
+  direct?: Conv3dDirectTiles;
+  subgroup?: Conv3dSubgroupTiles;
+}
+
+function chooseKernel(gpu: Gpu, o: Conv3dOptions, shader: string): Conv3dKernel {
+  const k = o.kernel ?? conv3dKernel(gpu);
+  if (k === 'subgroup' && !gpu.features.shuffle8) throw new Error(`${shader}: the subgroup kernels need subgroups in aligned groups of 8 lanes, which this device lacks`);
+  return k;
 }
 
 /**
@@ -93,6 +137,16 @@ export const CONV3D_BACKWARD_WEIGHT: KernelSpec = {
   outputs: ['partial'],
 };
 
+export const CONV3D_FORWARD_SUBGROUP: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_subgroup' };
+export const CONV3D_BACKWARD_INPUT_SUBGROUP: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_subgroup' };
+
+export const CONV3D_BACKWARD_WEIGHT_SUBGROUP: KernelSpec = {
+  shader: 'conv3d_backward_weight_subgroup',
+  params: [...GEOMETRY, ['m', 'u32'], ['k', 'u32'], ['chunk', 'u32'], ['cblocks', 'u32'], ['rblocks', 'u32']],
+  inputs: ['dy', 'x'],
+  outputs: ['partial'],
+};
+
 export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
   shader: 'conv3d_backward_reduce',
   params: [['n', 'u32'], ['splits', 'u32'], ['stride', 'u32'], ['base', 'u32']],
@@ -104,6 +158,16 @@ function geometry(s: Conv3dShape): Record<string, number> {
   const [, od, oh, ow] = conv3dOutShape(s);
   const [pd, ph, pw] = conv3dPads(s);
   return { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw };
+}
+
+/** Override constants of a subgroup blocking, validated against the shader's array sizes and the device limits. */
+function subgroupConstants(gpu: Gpu, t: Conv3dSubgroupTiles, shader: string): Record<string, number> {
+  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tp) && t.tp >= 1 && t.tp <= 4;
+  if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
+  if (t.wg > gpu.limits.maxComputeInvocationsPerWorkgroup || t.wg > gpu.limits.maxComputeWorkgroupSizeX) {
+    throw new Error(`${shader}: ${t.wg} invocations exceed the device's workgroup limits`);
+  }
+  return { WG: t.wg, TP: t.tp };
 }
 
 /** Override constants of a direct blocking, validated against the shader's array sizes and the device limits. */
@@ -140,36 +204,65 @@ function sampleBytes(s: Conv3dShape): { x: number; y: number } {
  * y = conv3d(x, w) + b (overwrites y). Samples are independent, so a batch whose
  * activations exceed one storage binding runs as several dispatches over slices.
  */
-export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
+export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, o: Conv3dOptions = {}): void {
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
+  const kernel = chooseKernel(r.gpu, o, CONV3D_FORWARD.shader);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
+  const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * od * oh * ow;
-    r.dispatch(CONV3D_FORWARD, {
+    const common = {
       params: { ...geometry({ ...s, n: run.count }), m, k, has_bias: b ? 1 : 0 },
       // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
       buffers: { x: rowRange(x, run, bytes.x), w, b: b ?? w, y: rowRange(y, run, bytes.y) },
-      constants: { ...directConstants(r.gpu, tiles, CONV3D_FORWARD.shader), VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-      workgroups: directGrid(r.gpu, m, s.cout, tiles),
-    });
+    };
+    if (kernel === 'subgroup') {
+      const t = o.subgroup ?? CONV3D_SUBGROUP_TILES;
+      r.dispatch(CONV3D_FORWARD_SUBGROUP, {
+        ...common,
+        constants: { ...subgroupConstants(r.gpu, t, CONV3D_FORWARD_SUBGROUP.shader), ...vec },
+        workgroups: directGrid(r.gpu, m, s.cout, { wg: t.wg, tp: t.tp, tn: SUBGROUP_CHANNELS }),
+      });
+    } else {
+      const t = o.direct ?? CONV3D_DIRECT_TILES;
+      r.dispatch(CONV3D_FORWARD, {
+        ...common,
+        constants: { ...directConstants(r.gpu, t, CONV3D_FORWARD.shader), ...vec },
+        workgroups: directGrid(r.gpu, m, s.cout, t),
+      });
+    }
   }
 }
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
-export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, tiles: Conv3dDirectTiles = CONV3D_DIRECT_TILES): void {
+export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, o: Conv3dOptions = {}): void {
   const k = s.kd * s.kh * s.kw * s.cout;
+  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_INPUT.shader);
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
-    r.dispatch(CONV3D_BACKWARD_INPUT, {
+    const common = {
       params: { ...geometry({ ...s, n: run.count }), m, k },
       buffers: { dy: rowRange(dy, run, bytes.y), w, dx: rowRange(dx, run, bytes.x) },
-      constants: { ...directConstants(r.gpu, tiles, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
-      workgroups: directGrid(r.gpu, m, s.cin, tiles),
-    });
+    };
+    if (kernel === 'subgroup') {
+      const t = o.subgroup ?? CONV3D_SUBGROUP_TILES;
+      r.dispatch(CONV3D_BACKWARD_INPUT_SUBGROUP, {
+        ...common,
+        constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        workgroups: directGrid(r.gpu, m, s.cin, { wg: t.wg, tp: t.tp, tn: SUBGROUP_CHANNELS }),
+      });
+    } else {
+      const t = o.direct ?? CONV3D_DIRECT_TILES;
+      r.dispatch(CONV3D_BACKWARD_INPUT, {
+        ...common,
+        constants: { ...directConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        workgroups: directGrid(r.gpu, m, s.cin, t),
+      });
+    }
   }
 }
 
@@ -178,6 +271,13 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
  * output channels and reduces over split tiles of PT positions.
  */
 export const CONV3D_WEIGHT_BLOCK: { readonly wg: number; readonly tk: number; readonly pt: number } = { wg: 16, tk: 8, pt: 16 };
+
+/**
+ * Blocking of the subgroup backward_weight: tiles of 32 rows of [dW; db] × 32 output
+ * channels, one per group of 8 lanes; splits of the position reduction are whole
+ * multiples of 16 positions.
+ */
+export const CONV3D_WEIGHT_SUBGROUP_BLOCK: { readonly tile: number; readonly positions: number } = { tile: 32, positions: 16 };
 
 /** Workgroups the split reduction aims for, so small K·Cout still fills the device. */
 const SPLIT_TARGET_WORKGROUPS = 256;
@@ -211,24 +311,45 @@ export function conv3dWeightSplits(
  * dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the
  * forward input x. Sliced batches (see conv3dForward) add their sums in turn.
  */
-export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape): void {
-  const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
+export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, o: Conv3dOptions = {}): void {
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
+  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
+  const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const sliced = { ...s, n: run.count };
-    const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, r.gpu.limits.maxComputeWorkgroupsPerDimension);
-    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
-    r.dispatch(CONV3D_BACKWARD_WEIGHT, {
-      params: { ...geometry(sliced), m: run.count * od * oh * ow, k, tiles_per_split: tilesPerSplit },
-      buffers: { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x), partial },
-      constants: { WG: wg, TK: tk, PT: pt, VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 },
-      workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
-    });
-    conv3dReducePartials(r, dw, db, partial, splits, s);
+    const m = run.count * od * oh * ow;
+    const buffers = { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x) };
+    const maxPerDim = r.gpu.limits.maxComputeWorkgroupsPerDimension;
+    if (kernel === 'subgroup') {
+      const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
+      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim, { rows: tile, cols: tile, positions });
+      const [cblocks, rblocks] = [Math.ceil(s.cout / tile), Math.ceil(rows / tile)];
+      // Four groups of 8 lanes per workgroup, unless there are fewer tiles than that.
+      const groups = cblocks * rblocks >= 4 ? 4 : 1;
+      const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+      r.dispatch(CONV3D_BACKWARD_WEIGHT_SUBGROUP, {
+        params: { ...geometry(sliced), m, k, chunk: tilesPerSplit * positions, cblocks, rblocks },
+        buffers: { ...buffers, partial },
+        constants: { GROUPS: groups, ...vec },
+        workgroups: [Math.ceil((cblocks * rblocks) / groups), splits],
+      });
+      conv3dReducePartials(r, dw, db, partial, splits, s);
+    } else {
+      const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
+      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim);
+      const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+      r.dispatch(CONV3D_BACKWARD_WEIGHT, {
+        params: { ...geometry(sliced), m, k, tiles_per_split: tilesPerSplit },
+        buffers: { ...buffers, partial },
+        constants: { WG: wg, TK: tk, PT: pt, ...vec },
+        workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
+      });
+      conv3dReducePartials(r, dw, db, partial, splits, s);
+    }
   }
 }
 

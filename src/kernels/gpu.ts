@@ -33,6 +33,12 @@ export interface GpuFeatures {
   f16: boolean;
   timestamps: boolean;
   subgroups: boolean;
+  /**
+   * Subgroups whose lanes form aligned groups of 8 consecutive invocations with working
+   * shuffles (probed once, shaders/subgroup_probe.wgsl): what the conv3d subgroup kernels
+   * need. `SER_SUBGROUPS=0` turns it off, so the portable kernels run instead.
+   */
+  shuffle8: boolean;
 }
 
 /** A GPU error, uncaptured validation error or device loss, turned into an exception. */
@@ -341,6 +347,35 @@ export async function listAdapters(): Promise<AdapterSummary[]> {
   return out;
 }
 
+/** Runs shaders/subgroup_probe.wgsl; any failure (compile error included) means no. */
+async function probeShuffle8(adapter: GPUAdapter, device: GPUDevice): Promise<boolean> {
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number };
+  if (info.subgroupMinSize !== undefined && info.subgroupMinSize < 8) return false;
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: 'subgroup_probe', code: loadShaderSource('subgroup_probe') });
+  const pipeline = device.createComputePipeline({ label: 'subgroup_probe', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const out = device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const read = device.createBuffer({ size: 256, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] }));
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  enc.copyBufferToBuffer(out, 0, read, 0, 256);
+  device.queue.submit([enc.finish()]);
+  const error = await device.popErrorScope();
+  let good = false;
+  if (!error) {
+    await read.mapAsync(GPUMapMode.READ);
+    good = new Uint32Array(read.getMappedRange()).every((v) => v === 1);
+    read.unmap();
+  }
+  out.destroy();
+  read.destroy();
+  return good;
+}
+
 let shared: Promise<Gpu> | null = null;
 
 /** The process-wide GPU (created on first use). */
@@ -376,7 +411,9 @@ export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
     f16: device.features.has('shader-f16'),
     timestamps: device.features.has('timestamp-query'),
     subgroups: device.features.has('subgroups'),
+    shuffle8: false,
   };
+  if (features.subgroups && process.env.SER_SUBGROUPS !== '0') features.shuffle8 = await probeShuffle8(adapter, device);
   const g = new Gpu(adapter, device, summarise(adapter, opts), features);
   // Dawn's instance must outlive the device: if it is garbage-collected, its event
   // processing runs on freed memory and the process crashes.

@@ -1,0 +1,177 @@
+// conv3d backward with respect to the weights and bias, with subgroup shuffles, split over positions:
+//   dw[zd, zh, zw, ci, co] = sum_{n, od, oh, ow} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw, ci] * dy[n, od, oh, ow, co]
+//   db[co]                 = sum_{n, od, oh, ow} dy[n, od, oh, ow, co]
+//
+// GEMM view: G[K+1, Cout] = A[K+1, P] · dY[P, Cout], with K = kd·kh·kw·Cin weight rows
+// plus one row of ones (its product is db), P = N·OD·OH·OW output positions (the
+// reduction), A[k, p] = the input tap of position p at kernel offset k (zero outside x).
+//
+// Blocking: G is cut into tiles of 32 rows × 32 channels, one per group of 8 lanes.
+// Lane q of a group owns channels 4q .. 4q+3 of its tile for all 32 rows (32 vec4
+// accumulators). At each position it loads its own dy vec4 and the input values of rows
+// 4q .. 4q+3 (one vec4 when Cin % 4 == 0), and 8 shuffles hand every lane all 32 rows'
+// values, each feeding 4 multiply-adds. So each loaded value is loaded once per group,
+// where a load costs 8 per-lane scalar loads on a CPU driver whatever its address.
+// A workgroup holds GROUPS groups (consecutive tiles) that share one chunk of
+// positions, so every loop bound is uniform across the workgroup.
+//
+// P is large and K·Cout can be small, so the reduction is split: workgroup y sums
+// positions [y·chunk, (y+1)·chunk) and writes its partial G to partial[y];
+// conv3d_backward_reduce adds the partials into dw and db.
+//
+// Requires subgroups whose size is a multiple of 8, laid out so that lanes 8g .. 8g+7
+// of a subgroup are consecutive local invocations (src/kernels/gpu.ts probes both):
+// the 8 lanes of a group must work on the same tile.
+//
+// Layouts (row-major, channels last): x [N, D, H, W, Cin], dy [N, OD, OH, OW, Cout],
+// partial [chunks, K+1, Cout]. x and dy are bound as vec4 arrays, so their buffers must
+// be sized to a multiple of 16 bytes; scalar elements are read as v[i / 4][i % 4].
+//
+// Dispatch: workgroups (ceil(tiles / GROUPS), chunks); workgroup size 8·GROUPS;
+//           tiles = cblocks · rblocks, cblocks = ceil(Cout / 32), rblocks = ceil((K+1) / 32).
+// Bindings: 0 params, 1 dy (read), 2 x (read), 3 partial (read_write).
+enable subgroups;
+
+override GROUPS: u32 = 4; // groups of 8 lanes per workgroup
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+const TILE: u32 = 32u; // rows and channels of a tile
+
+struct Params {
+  n: u32, d: u32, h: u32, w: u32, cin: u32,
+  od: u32, oh: u32, ow: u32, cout: u32,
+  kd: u32, kh: u32, kw: u32,
+  pd: u32, ph: u32, pw: u32,
+  m: u32, k: u32,
+  chunk: u32,
+  cblocks: u32,
+  rblocks: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> dy: array<vec4f>;
+@group(0) @binding(2) var<storage, read> x: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+
+// Row k as a tap: (zd - pd, zh - ph, zw - pw, ci), and its kind.
+struct Tap {
+  off: vec3i,
+  ci: u32,
+  kind: u32, // 0: a weight row, 1: the ones row (bias), 2: past the end
+}
+
+fn decode_tap(k: u32) -> Tap {
+  var t: Tap;
+  t.kind = select(select(2u, 1u, k == params.k), 0u, k < params.k);
+  let kk = min(k, params.k - 1u);
+  t.ci = kk % params.cin;
+  let q = kk / params.cin;
+  let q2 = q / params.kw;
+  t.off = vec3i(i32(q2 / params.kh) - i32(params.pd), i32(q2 % params.kh) - i32(params.ph), i32(q % params.kw) - i32(params.pw));
+  return t;
+}
+
+// A[row of t, position pos of sample base]: the input tap, zero outside x, 1 for the ones row.
+fn tap_value(base: u32, pos: vec3i, t: Tap) -> f32 {
+  let i = pos + t.off;
+  let inside = all(i >= vec3i(0)) && all(i < vec3i(i32(params.d), i32(params.h), i32(params.w)));
+  let o = select(0u, base + ((u32(i.x) * params.h + u32(i.y)) * params.w + u32(i.z)) * params.cin + t.ci, inside);
+  let v = select(0.0, x[o >> 2u][o & 3u], inside);
+  return select(v, f32(t.kind == 1u), t.kind != 0u);
+}
+
+@compute @workgroup_size(8 * GROUPS)
+fn main(
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {
+  let tiles = params.cblocks * params.rblocks;
+  let tile_unclamped = wid.x * GROUPS + lid / 8u;
+  let tile = min(tile_unclamped, tiles - 1u); // a spare group computes the last tile again and stores nothing
+  let c = (tile % params.cblocks) * TILE + 4u * (lane & 7u); // this lane's 4 channels
+  let row0 = (tile / params.cblocks) * TILE; // the tile's first row
+  let group = lane & ~7u; // first lane of this lane's group of 8
+  let rows = params.k + 1u;
+  let p_begin = wid.y * params.chunk;
+  let p_end = min(params.m, p_begin + params.chunk);
+
+  // The 4 rows whose input values this lane loads: row0 + 4q .. row0 + 4q + 3.
+  var taps: array<Tap, 4>;
+  for (var r = 0u; r < 4u; r++) {
+    taps[r] = decode_tap(row0 + 4u * (lane & 7u) + r);
+  }
+  // With Cin % 4 == 0 the four rows are four channels of one tap: one vec4 load.
+  let vec_rows = VEC_A && taps[0].kind == 0u;
+
+  var acc: array<vec4f, TILE>; // acc[r] = G[row0 + r, c .. c+3]
+  for (var r = 0u; r < TILE; r++) {
+    acc[r] = vec4f(0.0);
+  }
+
+  // (od, oh, ow) and n of position p, advanced by one each step instead of re-decoded.
+  let pp = min(p_begin, params.m - 1u);
+  var pos = vec3i(i32((pp / (params.ow * params.oh)) % params.od), i32((pp / params.ow) % params.oh), i32(pp % params.ow));
+  var n = pp / (params.ow * params.oh * params.od);
+  for (var p = p_begin; p < p_end; p++) {
+    let base = n * params.d * params.h * params.w * params.cin;
+    var g: vec4f; // dY[p, c..c+3]; channels past Cout are clamped (never stored)
+    let i = p * params.cout;
+    if (VEC_B) {
+      g = dy[(i + min(c, params.cout - 4u)) >> 2u];
+    } else {
+      for (var j = 0u; j < 4u; j++) {
+        let e = i + min(c + j, params.cout - 1u);
+        g[j] = dy[e >> 2u][e & 3u];
+      }
+    }
+    var a: vec4f; // A[row0 + 4q + r, p] for r < 4
+    if (vec_rows) {
+      let t = pos + taps[0].off;
+      let inside = all(t >= vec3i(0)) && all(t < vec3i(i32(params.d), i32(params.h), i32(params.w)));
+      let o = select(0u, base + ((u32(t.x) * params.h + u32(t.y)) * params.w + u32(t.z)) * params.cin + taps[0].ci, inside);
+      a = select(vec4f(0.0), x[o >> 2u], inside);
+    } else {
+      for (var r = 0u; r < 4u; r++) {
+        a[r] = tap_value(base, pos, taps[r]);
+      }
+    }
+    for (var j = 0u; j < 8u; j++) {
+      let v = subgroupShuffle(a, group + j); // rows row0 + 4j .. row0 + 4j + 3
+      acc[4u * j] += v.x * g;
+      acc[4u * j + 1u] += v.y * g;
+      acc[4u * j + 2u] += v.z * g;
+      acc[4u * j + 3u] += v.w * g;
+    }
+    pos.z += 1;
+    if (pos.z == i32(params.ow)) {
+      pos.z = 0;
+      pos.y += 1;
+      if (pos.y == i32(params.oh)) {
+        pos.y = 0;
+        pos.x += 1;
+        if (pos.x == i32(params.od)) {
+          pos.x = 0;
+          n += 1u;
+        }
+      }
+    }
+  }
+
+  // Every chunk writes its whole tile (zeros where it had no positions), so the
+  // reduction needs no clearing.
+  if (tile_unclamped < tiles) {
+    let chunk_base = wid.y * rows * params.cout;
+    for (var r = 0u; r < TILE; r++) {
+      let row = row0 + r;
+      if (row >= rows) {
+        continue;
+      }
+      for (var j = 0u; j < 4u; j++) {
+        if (c + j < params.cout) {
+          partial[chunk_base + row * params.cout + c + j] = acc[r][j];
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// conv3d forward with subgroup shuffles: TP output positions × 32 output channels per invocation.
+//   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw, ci} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw, ci] * w[zd, zh, zw, ci, co]
+// (taps that fall outside the input read zero: `same` or `valid` padding, stride 1).
+//
+// Why shuffles: every invocation of a workgroup needs the same weights (the workgroup
+// shares one block of 32 output channels), but a load instruction costs the same
+// whether its address is shared or not on a CPU driver (lavapipe turns any load whose
+// address is not a compile-time constant into 8 per-lane scalar loads with bounds
+// checks). So the weights of one kernel row are loaded once per 8 lanes: lane q of
+// each group of 8 loads the vec4 w[k, c0+4q .. c0+4q+3], and every lane obtains the
+// row's 32 weights with 8 shuffles (one vpermd per component on lavapipe, a register
+// exchange on a GPU). Each invocation still loads its own input taps, and each tap
+// value feeds 32 multiply-adds. No workgroup memory, no barriers.
+//
+// Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
+// shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
+// share c0, so the result does not depend on how invocations map to subgroups.
+//
+// Layouts (row-major, channels last): x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],
+// b [Cout], y [N, OD, OH, OW, Cout]. x and w are bound as vec4 arrays, so their buffers
+// must be sized to a multiple of 16 bytes; VEC_A (Cin % 4 == 0) reads four input
+// channels per load, VEC_B (Cout % 4 == 0) four weights per load; otherwise scalar
+// elements are read as v[i / 4][i % 4].
+//
+// Dispatch: workgroups (ceil(Cout / 32), ceil(M / (WG·TP)) folded as y + z·num_workgroups.y),
+//           M = N·OD·OH·OW; workgroup size WG (a multiple of 8).
+// Bindings: 0 params, 1 x (read), 2 w (read), 3 b (read; unused when has_bias = 0),
+//           4 y (read_write).
+enable subgroups;
+
+override WG: u32 = 64;
+override TP: u32 = 2; // output positions per invocation, at most TP_MAX
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+// Function-scope arrays need constant sizes.
+const TP_MAX: u32 = 4u;
+const CB: u32 = 32u; // output channels per workgroup: 8 lanes × vec4
+
+struct Params {
+  n: u32, d: u32, h: u32, w: u32, cin: u32,
+  od: u32, oh: u32, ow: u32, cout: u32,
+  kd: u32, kh: u32, kw: u32,
+  pd: u32, ph: u32, pw: u32,
+  m: u32, k: u32,
+  has_bias: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+// w[k, c..c+3]; channels past Cout are clamped (their sums are never stored).
+fn w_row4(k: u32, c: u32) -> vec4f {
+  let i = k * params.cout;
+  if (VEC_B) {
+    return wt[(i + min(c, params.cout - 4u)) >> 2u];
+  }
+  var v: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    let e = i + min(c + j, params.cout - 1u);
+    v[j] = wt[e >> 2u][e & 3u];
+  }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {
+  let m0 = (wid.y + wid.z * nwg.y) * WG * TP + lid;
+  let c0 = wid.x * CB;
+  let c_load = c0 + 4u * (lane & 7u); // the 4 channels whose weights this lane loads
+  let group = lane & ~7u; // first lane of this lane's group of 8
+
+  // Output position p of this invocation is m0 + p·WG, so each load instruction
+  // reads consecutive positions across invocations.
+  var pos: array<vec4i, TP_MAX>; // (od, oh, ow, element offset of x[n, 0, 0, 0, 0]); od = -huge past M
+  for (var p = 0u; p < TP; p++) {
+    let m = m0 + p * WG;
+    let mm = min(m, params.m - 1u);
+    let ow = mm % params.ow;
+    let t = mm / params.ow;
+    let oh = t % params.oh;
+    let t2 = t / params.oh;
+    let od = t2 % params.od;
+    let n = t2 / params.od;
+    pos[p] = vec4i(select(-0x40000000, i32(od), m < params.m), i32(oh), i32(ow), i32(n * params.d * params.h * params.w * params.cin));
+  }
+
+  // acc[p·8 + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p.
+  var acc: array<vec4f, 8u * TP_MAX>;
+  for (var i = 0u; i < 8u * TP; i++) {
+    acc[i] = vec4f(0.0);
+  }
+
+  var krow = 0u; // row of w (= k) of the current tap's first input channel
+  for (var zd = 0u; zd < params.kd; zd++) {
+    for (var zh = 0u; zh < params.kh; zh++) {
+      for (var zw = 0u; zw < params.kw; zw++) {
+        var xoff: array<u32, TP_MAX>;
+        var inside: array<bool, TP_MAX>;
+        for (var p = 0u; p < TP; p++) {
+          let id = pos[p].x + i32(zd) - i32(params.pd);
+          let ih = pos[p].y + i32(zh) - i32(params.ph);
+          let iw = pos[p].z + i32(zw) - i32(params.pw);
+          inside[p] = id >= 0 && ih >= 0 && iw >= 0 && id < i32(params.d) && ih < i32(params.h) && iw < i32(params.w);
+          // Outside taps read element 0 and discard it, so no invocation leaves the loop early.
+          xoff[p] = select(0u, u32(pos[p].w) + ((u32(id) * params.h + u32(ih)) * params.w + u32(iw)) * params.cin, inside[p]);
+        }
+        if (VEC_A) {
+          for (var ci = 0u; ci < params.cin; ci += 4u) {
+            var a: array<vec4f, TP_MAX>;
+            for (var p = 0u; p < TP; p++) {
+              a[p] = select(vec4f(0.0), x[(xoff[p] + ci) >> 2u], inside[p]);
+            }
+            let k = krow + ci;
+            let l0 = w_row4(k, c_load);
+            let l1 = w_row4(k + 1u, c_load);
+            let l2 = w_row4(k + 2u, c_load);
+            let l3 = w_row4(k + 3u, c_load);
+            for (var j = 0u; j < 8u; j++) {
+              let w0 = subgroupShuffle(l0, group + j);
+              let w1 = subgroupShuffle(l1, group + j);
+              let w2 = subgroupShuffle(l2, group + j);
+              let w3 = subgroupShuffle(l3, group + j);
+              for (var p = 0u; p < TP; p++) {
+                acc[p * 8u + j] += a[p].x * w0 + a[p].y * w1 + a[p].z * w2 + a[p].w * w3;
+              }
+            }
+          }
+        } else {
+          for (var ci = 0u; ci < params.cin; ci++) {
+            var a: array<f32, TP_MAX>;
+            for (var p = 0u; p < TP; p++) {
+              let e = xoff[p] + ci;
+              a[p] = select(0.0, x[e >> 2u][e & 3u], inside[p]);
+            }
+            let l = w_row4(krow + ci, c_load);
+            for (var j = 0u; j < 8u; j++) {
+              let wv = subgroupShuffle(l, group + j);
+              for (var p = 0u; p < TP; p++) {
+                acc[p * 8u + j] += a[p] * wv;
+              }
+            }
+          }
+        }
+        krow += params.cin;
+      }
+    }
+  }
+
+  for (var p = 0u; p < TP; p++) {
+    let m = m0 + p * WG;
+    if (m >= params.m) {
+      continue;
+    }
+    for (var j = 0u; j < CB; j++) {
+      let c = c0 + j;
+      if (c < params.cout) {
+        var v = acc[p * 8u + j / 4u][j % 4u];
+        if (params.has_bias != 0u) {
+          v += bias[c];
+        }
+        y[m * params.cout + c] = v;
+      }
+    }
+  }
+}
