@@ -24,7 +24,7 @@
 enable subgroups;
 
 override WG: u32 = 64;
-override TP: u32 = 2; // input positions per invocation, at most TP_MAX
+override TP: u32 = 3; // input positions per invocation, at most TP_MAX
 override VEC: bool = false;
 // Function-scope arrays need constant sizes.
 const TP_MAX: u32 = 4u;

@@ -29,7 +29,7 @@
 enable subgroups;
 
 override WG: u32 = 64;
-override TP: u32 = 2; // output positions per invocation, at most TP_MAX
+override TP: u32 = 3; // output positions per invocation, at most TP_MAX
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 // Function-scope arrays need constant sizes.

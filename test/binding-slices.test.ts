@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getGpu, GpuError, type Gpu } from '../src/kernels/gpu.js';
 import { bindingRuns, run, type Recorder } from '../src/kernels/kernel.js';
-import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, conv3dOutShape, type Conv3dShape } from '../src/kernels/conv3d.js';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, conv3dOutShape, type Conv3dKernel, type Conv3dShape } from '../src/kernels/conv3d.js';
 import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain } from '../src/kernels/batchnorm.js';
 import { maxpool3dBackward, maxpool3dForward } from '../src/kernels/maxpool3d.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
@@ -13,6 +13,9 @@ import { dropoutBackward, dropoutForward } from '../src/kernels/dropout.js';
 import { gapForward } from '../src/kernels/gap.js';
 import { bnReluMaxpoolBackward, bnReluMaxpoolForward } from '../src/kernels/bn_relu_maxpool.js';
 import { Rng } from '../src/data/rng.js';
+
+/** conv3d's two sets of kernels slice alike; both run where the device has both. */
+const KERNELS: Conv3dKernel[] = (await getGpu()).features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];
 
 function random(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -88,7 +91,7 @@ describe('ops on tensors larger than one storage binding', () => {
     }
   });
 
-  it('conv3d forward, backward_input and backward_weight', async () => {
+  for (const kernel of KERNELS) it(`conv3d forward, backward_input and backward_weight (${kernel} kernels)`, async () => {
     const s: Conv3dShape = { n: 9, d: 2, h: 7, w: 6, cin: 4, cout: 8, kd: 1, kh: 3, kw: 3, padding: 'same' };
     const [, od, oh, ow] = conv3dOutShape(s);
     const xLen = s.n * s.d * s.h * s.w * s.cin;
@@ -100,15 +103,15 @@ describe('ops on tensors larger than one storage binding', () => {
       { x: random(xLen, 1), w: random(wLen, 2), b: random(s.cout, 3), dy: random(yLen, 4) },
       { y: yLen, dx: xLen, dw: wLen, db: s.cout },
       (r, b) => {
-        conv3dForward(r, b.y!, b.x!, b.w!, b.b!, s);
-        conv3dBackwardInput(r, b.dx!, b.dy!, b.w!, s);
-        conv3dBackwardWeight(r, b.dw!, b.db!, b.dy!, b.x!, s);
+        conv3dForward(r, b.y!, b.x!, b.w!, b.b!, s, { kernel });
+        conv3dBackwardInput(r, b.dx!, b.dy!, b.w!, s, { kernel });
+        conv3dBackwardWeight(r, b.dw!, b.db!, b.dy!, b.x!, s, { kernel });
       },
     );
     for (const k of ['y', 'dx', 'dw', 'db']) expectClose(sliced[k]!, whole[k]!, 1e-5, k);
   });
 
-  it('conv3d with one input channel and an odd map: slices whose byte sizes are not multiples of 16', async () => {
+  for (const kernel of KERNELS) it(`conv3d with one input channel and an odd map: slices whose byte sizes are not multiples of 16 (${kernel} kernels)`, async () => {
     // 150 samples of 1×5×7×1: runs of 64 samples, the last of 22 (3080 bytes of x).
     const s: Conv3dShape = { n: 150, d: 1, h: 5, w: 7, cin: 1, cout: 8, kd: 1, kh: 3, kw: 3, padding: 'same' };
     const xLen = s.n * s.d * s.h * s.w;
@@ -120,8 +123,8 @@ describe('ops on tensors larger than one storage binding', () => {
       { x: random(xLen, 21), w: random(wLen, 22), b: random(s.cout, 23), dy: random(yLen, 24) },
       { y: yLen, dw: wLen, db: s.cout },
       (r, b) => {
-        conv3dForward(r, b.y!, b.x!, b.w!, b.b!, s);
-        conv3dBackwardWeight(r, b.dw!, b.db!, b.dy!, b.x!, s);
+        conv3dForward(r, b.y!, b.x!, b.w!, b.b!, s, { kernel });
+        conv3dBackwardWeight(r, b.dw!, b.db!, b.dy!, b.x!, s, { kernel });
       },
     );
     for (const k of ['y', 'dw', 'db']) expectClose(sliced[k]!, whole[k]!, 1e-5, k);

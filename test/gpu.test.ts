@@ -1,5 +1,6 @@
 import { describe, expect, it, afterAll } from 'vitest';
-import { getGpu, BufferPool, GpuError } from '../src/kernels/gpu.js';
+import { createGpu, getGpu, BufferPool, GpuError } from '../src/kernels/gpu.js';
+import { conv3dKernel } from '../src/kernels/conv3d.js';
 import { Recorder, grid1d, run, timeRecorded } from '../src/kernels/kernel.js';
 import { axpy } from '../src/kernels/axpy.js';
 import { axpyRef } from '../src/ref/axpy.js';
@@ -12,6 +13,22 @@ describe('gpu runtime', () => {
     const t = await selfTest(gpu);
     expect(t.maxError).toBeLessThan(1e-5);
     expect(t.ok).toBe(true);
+  });
+
+  it('probes 8-lane subgroup shuffles only where the device has subgroups; SER_SUBGROUPS=0 turns them off', async () => {
+    console.log(`subgroups ${gpu.features.subgroups}, shuffle8 ${gpu.features.shuffle8}`);
+    if (!gpu.features.subgroups) expect(gpu.features.shuffle8).toBe(false);
+    const saved = process.env.SER_SUBGROUPS;
+    process.env.SER_SUBGROUPS = '0';
+    try {
+      const plain = await createGpu();
+      expect(plain.features.shuffle8).toBe(false);
+      expect(conv3dKernel(plain)).toBe('direct');
+      plain.destroy();
+    } finally {
+      if (saved === undefined) delete process.env.SER_SUBGROUPS;
+      else process.env.SER_SUBGROUPS = saved;
+    }
   });
 
   it('axpy matches the reference on odd sizes, including 1 and one past a workgroup', async () => {

@@ -2,6 +2,7 @@
 // computes the right answer on it.
 import { createGpu, listAdapters, type Gpu } from '../kernels/gpu.js';
 import { axpy } from '../kernels/axpy.js';
+import { conv3dKernel } from '../kernels/conv3d.js';
 import { run } from '../kernels/kernel.js';
 import { axpyRef } from '../ref/axpy.js';
 import { parse, str } from './args.js';
@@ -61,7 +62,7 @@ export async function doctor(argv: string[]): Promise<number> {
   const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, (gpu.limits as unknown as Record<string, number>)[k]]));
   const test = await selfTest(gpu);
   if (values.json) {
-    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, selfTest: test }));
+    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, conv3d: conv3dKernel(gpu), selfTest: test }));
   } else {
     const s = gpu.summary;
     console.log(`adapter       ${s.description || s.device || '(unnamed)'}`);
@@ -69,6 +70,7 @@ export async function doctor(argv: string[]): Promise<number> {
     console.log(`architecture  ${s.architecture}`);
     console.log(`backend       ${s.backend}${s.isFallback ? ' (fallback adapter)' : ''}`);
     console.log(`features      shader-f16 ${yn(gpu.features.f16)}, timestamp-query ${yn(gpu.features.timestamps)}, subgroups ${yn(gpu.features.subgroups)}`);
+    console.log(`conv3d        ${conv3dKernel(gpu)} kernels${gpu.features.shuffle8 ? ' (8-lane subgroup shuffles probed ok)' : gpu.features.subgroups ? ' (subgroups present, but not in aligned groups of 8 lanes, or SER_SUBGROUPS=0)' : ''}`);
     for (const [k, v] of Object.entries(limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`self-test     axpy on 100003 floats: ${test.ok ? 'ok' : 'FAILED'} (max error ${test.maxError.toExponential(1)}, ${test.ms.toFixed(1)} ms)`);
   }

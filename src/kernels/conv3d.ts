@@ -45,10 +45,11 @@ export interface Conv3dSubgroupTiles {
 }
 
 /**
- * 2 positions per invocation measured fastest on lavapipe for the report's layers
- * (64 accumulators; 4 positions spill and run at half the speed; docs/PERFORMANCE.md).
+ * 3 positions per invocation (96 accumulators) measured fastest on lavapipe for the
+ * report's layers 2–5 (5–10 % ahead of 2; 4 spill and run at half the speed;
+ * docs/PERFORMANCE.md).
  */
-export const CONV3D_SUBGROUP_TILES: Conv3dSubgroupTiles = { wg: 64, tp: 2 };
+export const CONV3D_SUBGROUP_TILES: Conv3dSubgroupTiles = { wg: 64, tp: 3 };
 
 /** Output channels per workgroup (forward) or input channels (backward_input) of the subgroup kernels: 8 lanes × vec4. */
 const SUBGROUP_CHANNELS = 32;
