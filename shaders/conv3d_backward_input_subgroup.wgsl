@@ -43,6 +43,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
+// output_position, input_position, decode_tap: shared with the other conv3d shaders
+// #include conv3d_common.wgsl
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(local_invocation_index) lid: u32,
@@ -58,15 +61,7 @@ fn main(
   // (i + pd, j + ph, l + pw, element offset of dy[n, 0, 0, 0, 0]); the first is -huge past Mi.
   var pos: array<vec4i, TP_MAX>;
   for (var p = 0u; p < TP; p++) {
-    let m = m0 + p * WG;
-    let mm = min(m, params.m - 1u);
-    let iw = mm % params.w;
-    let t = mm / params.w;
-    let ih = t % params.h;
-    let t2 = t / params.h;
-    let id = t2 % params.d;
-    let n = t2 / params.d;
-    pos[p] = vec4i(select(-0x40000000, i32(id + params.pd), m < params.m), i32(ih + params.ph), i32(iw + params.pw), i32(n * params.od * params.oh * params.ow * params.cout));
+    pos[p] = input_position(m0 + p * WG);
   }
 
   // acc[p·8 + j] holds input channels c0 + 4j .. c0 + 4j + 3 of position p.

@@ -47,23 +47,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> x: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-// Row k as a tap: (zd - pd, zh - ph, zw - pw, ci), and its kind.
-struct Tap {
-  off: vec3i,
-  ci: u32,
-  kind: u32, // 0: a weight row, 1: the ones row (bias), 2: past the end
-}
-
-fn decode_tap(k: u32) -> Tap {
-  var t: Tap;
-  t.kind = select(select(2u, 1u, k == params.k), 0u, k < params.k);
-  let kk = min(k, params.k - 1u);
-  t.ci = kk % params.cin;
-  let q = kk / params.cin;
-  let q2 = q / params.kw;
-  t.off = vec3i(i32(q2 / params.kh) - i32(params.pd), i32(q2 % params.kh) - i32(params.ph), i32(q % params.kw) - i32(params.pw));
-  return t;
-}
+// output_position, input_position, decode_tap: shared with the other conv3d shaders
+// #include conv3d_common.wgsl
 
 // Element offset of x[n, pos + tap, ci] and whether it lies inside x.
 fn x_at(base: u32, pos: vec3i, t: Tap) -> vec2u {

@@ -51,6 +51,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// output_position, input_position, decode_tap: shared with the other conv3d shaders
+// #include conv3d_common.wgsl
+
 // w[k, c..c+3]; channels past Cout are clamped (their sums are never stored).
 fn w_row4(k: u32, c: u32) -> vec4f {
   let i = k * params.cout;
@@ -81,15 +84,7 @@ fn main(
   // reads consecutive positions across invocations.
   var pos: array<vec4i, TP_MAX>; // (od, oh, ow, element offset of x[n, 0, 0, 0, 0]); od = -huge past M
   for (var p = 0u; p < TP; p++) {
-    let m = m0 + p * WG;
-    let mm = min(m, params.m - 1u);
-    let ow = mm % params.ow;
-    let t = mm / params.ow;
-    let oh = t % params.oh;
-    let t2 = t / params.oh;
-    let od = t2 % params.od;
-    let n = t2 / params.od;
-    pos[p] = vec4i(select(-0x40000000, i32(od), m < params.m), i32(oh), i32(ow), i32(n * params.d * params.h * params.w * params.cin));
+    pos[p] = output_position(m0 + p * WG);
   }
 
   // acc[p·8 + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p.

@@ -34,7 +34,7 @@ training), prints the test report, and predicts a few held-out clips.
 
   --out DIR      run folder (runs/demo); the corpus goes to DIR/corpus
   --width F      network width multiplier (default: 1 on a GPU, 0.125 on a CPU adapter)
-  --epochs N     maximum epochs (default: 40 on a GPU, 24 on a CPU adapter)
+  --epochs N     maximum epochs (default: 40 on a GPU, 32 on a CPU adapter)
   --budget S     stop starting new epochs after S seconds of training (500)
   --speakers N   synthetic speakers (default: ${DEMO_GPU.speakers} on a GPU, ${DEMO_CPU.speakers} on a CPU adapter)
   --seconds S    utterance length in seconds (${DEMO_SECONDS}; the model's window holds 4.18 s)
@@ -67,7 +67,7 @@ export async function demo(argv: string[]): Promise<number> {
   const cpu = gpu.summary.isFallback || gpu.summary.architecture === 'software';
   const out = resolve(String(v.out ?? 'runs/demo'));
   const width = widthArg ?? (cpu ? 0.125 : 1);
-  const epochs = epochsArg ?? (cpu ? 24 : 40);
+  const epochs = epochsArg ?? (cpu ? 32 : 40);
   const takes = takesArg ?? (cpu ? DEMO_CPU.takes : DEMO_GPU.takes);
   const speakers = speakersArg ?? (cpu ? DEMO_CPU.speakers : DEMO_GPU.speakers);
   const augmentCopies = augmentArg ?? (cpu ? 0 : 1);

@@ -284,13 +284,21 @@ export function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
+/**
+ * The WGSL of `shaders/<name>.wgsl`, with each line `// #include <file>.wgsl` replaced
+ * by that file of shaders/ (WGSL has no includes; this keeps helpers that several
+ * shaders need in one file on disk, shaders/conv3d_common.wgsl). One level deep.
+ */
 export function loadShaderSource(name: string): string {
-  const path = join(SHADER_DIR, `${name}.wgsl`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new Error(`shader not found: ${path}`);
-  }
+  const read = (file: string): string => {
+    const path = join(SHADER_DIR, file);
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      throw new Error(`shader not found: ${path}`);
+    }
+  };
+  return read(`${name}.wgsl`).replace(/^\/\/ #include ([\w.-]+\.wgsl)[ \t]*$/gm, (_, file: string) => read(file));
 }
 
 const DEFAULT_BACKEND: Record<string, string> = { linux: 'vulkan', darwin: 'metal', win32: 'd3d12' };
