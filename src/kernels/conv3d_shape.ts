@@ -1,0 +1,37 @@
+// conv3d shapes: the shape object every conv3d function takes, its padding, output
+// shape and FLOP count (stride 1, `same` or `valid` padding, channels last).
+
+export interface Conv3dShape {
+  n: number;
+  d: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kd: number;
+  kh: number;
+  kw: number;
+  padding: 'same' | 'valid';
+}
+
+/** Padding before each spatial axis (depth, height, width): floor((k-1)/2) for `same`, as TensorFlow does. */
+export function conv3dPads(s: Conv3dShape): [number, number, number] {
+  if (s.padding === 'valid') return [0, 0, 0];
+  return [Math.floor((s.kd - 1) / 2), Math.floor((s.kh - 1) / 2), Math.floor((s.kw - 1) / 2)];
+}
+
+/** Output shape [N, OD, OH, OW, Cout]. */
+export function conv3dOutShape(s: Conv3dShape): [number, number, number, number, number] {
+  if (s.padding === 'same') return [s.n, s.d, s.h, s.w, s.cout];
+  const od = s.d - s.kd + 1;
+  const oh = s.h - s.kh + 1;
+  const ow = s.w - s.kw + 1;
+  if (od < 1 || oh < 1 || ow < 1) throw new Error(`conv3d: kernel ${s.kd}×${s.kh}×${s.kw} larger than input ${s.d}×${s.h}×${s.w} with valid padding`);
+  return [s.n, od, oh, ow, s.cout];
+}
+
+/** Multiply-adds ×2 of the forward pass (each backward pass costs the same). */
+export function conv3dFlops(s: Conv3dShape): number {
+  const [n, od, oh, ow, cout] = conv3dOutShape(s);
+  return 2 * n * od * oh * ow * cout * s.kd * s.kh * s.kw * s.cin;
+}
