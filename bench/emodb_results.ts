@@ -13,9 +13,11 @@
 // ablation: the random split without augmentation, with cross-entropy instead of
 //       focal loss, and without oversampling.
 // Each run's folder goes to runs/emodb/<table>/<name>; the summary (JSON and a
-// Markdown table) to runs/emodb/<table>.json and .md.
+// Markdown table) to runs/emodb/<table>.json and .md. A finished run leaves its row
+// in <name>/row.json, so running the same command again after an interruption
+// continues with the runs that did not finish instead of repeating hours of work.
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getGpu } from '../src/kernels/gpu.js';
 import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
@@ -59,9 +61,17 @@ interface Row {
 }
 const rows: Row[] = [];
 async function one(name: string, o: Partial<RunOptions>): Promise<void> {
+  const rowFile = join(out, name, 'row.json');
+  if (existsSync(rowFile)) {
+    const row = JSON.parse(readFileSync(rowFile, 'utf8')) as Row;
+    rows.push(row);
+    console.log(`${JSON.stringify(row)} (finished earlier)`);
+    return;
+  }
   const r = await trainRun(gpu, items, { ...base, ...o, out: join(out, name) });
   const row = { name, accuracy: r.test.accuracy, macro_f1: r.test.macro_f1, epochs: r.fit.history.length, seconds: r.seconds };
   rows.push(row);
+  writeFileSync(rowFile, JSON.stringify(row));
   console.log(JSON.stringify(row));
 }
 
