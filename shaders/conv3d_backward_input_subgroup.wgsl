@@ -30,18 +30,8 @@ override VEC: bool = false;
 const TP_MAX: u32 = 4u;
 const CB: u32 = 32u; // input channels per workgroup: 8 lanes × 4
 
-struct Params {
-  n: u32, d: u32, h: u32, w: u32, cin: u32,
-  od: u32, oh: u32, ow: u32, cout: u32,
-  kd: u32, kh: u32, kw: u32,
-  pd: u32, ph: u32, pw: u32,
-  m: u32, k: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dy: array<vec4f>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+// params and bindings: shared with the other conv3d backward_input shader
+// #include conv3d_backward_input_io.wgsl
 
 // output_position, input_position, decode_tap: shared with the other conv3d shaders
 // #include conv3d_common.wgsl

@@ -29,37 +29,11 @@ override VEC_B: bool = false;
 const ACC_MAX: u32 = 16u;
 const TP_MAX: u32 = 8u;
 
-struct Params {
-  n: u32, d: u32, h: u32, w: u32, cin: u32,
-  od: u32, oh: u32, ow: u32, cout: u32,
-  kd: u32, kh: u32, kw: u32,
-  pd: u32, ph: u32, pw: u32,
-  m: u32, k: u32,
-  has_bias: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// params, bindings and w_row4: shared with the other conv3d forward shader
+// #include conv3d_forward_io.wgsl
 
 // output_position, input_position, decode_tap: shared with the other conv3d shaders
 // #include conv3d_common.wgsl
-
-// w[k, c..c+3]; channels past Cout are clamped (their sums are never stored).
-fn w_row4(k: u32, c: u32) -> vec4f {
-  let i = k * params.cout;
-  if (VEC_B) {
-    return wt[(i + min(c, params.cout - 4u)) >> 2u];
-  }
-  var v: vec4f;
-  for (var j = 0u; j < 4u; j++) {
-    let e = i + min(c + j, params.cout - 1u);
-    v[j] = wt[e >> 2u][e & 3u];
-  }
-  return v;
-}
 
 @compute @workgroup_size(WG)
 fn main(

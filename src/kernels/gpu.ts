@@ -287,7 +287,8 @@ export function align(n: number, a: number): number {
 /**
  * The WGSL of `shaders/<name>.wgsl`, with each line `// #include <file>.wgsl` replaced
  * by that file of shaders/ (WGSL has no includes; this keeps helpers that several
- * shaders need in one file on disk, shaders/conv3d_common.wgsl). One level deep.
+ * shaders need in one file on disk, e.g. shaders/conv3d_common.wgsl). One level deep:
+ * an included file's own include lines are left as comments.
  */
 export function loadShaderSource(name: string): string {
   const read = (file: string): string => {
