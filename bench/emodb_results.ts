@@ -103,14 +103,17 @@ const md = [`| run | accuracy | macro F1 | epochs | wall time |`, `| --- | --- |
 for (const [key, rs] of groups) {
   const acc = rs.map((r) => r.accuracy);
   const f1 = rs.map((r) => r.macro_f1);
-  const pm = (xs: number[]): string => (xs.length > 1 ? `${(100 * mean(xs)).toFixed(1)} ± ${(100 * sd(xs)).toFixed(1)}` : (100 * xs[0]!).toFixed(1));
-  md.push(`| ${key} (${rs.length} run${rs.length > 1 ? 's' : ''}) | ${pm(acc)} % | ${pm(f1)} | ${mean(rs.map((r) => r.epochs)).toFixed(0)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} s |`);
+  // Accuracy in percent, F1 as a fraction (as the test reports print them).
+  const pm = (xs: number[], scale: number, digits: number): string =>
+    xs.length > 1 ? `${(scale * mean(xs)).toFixed(digits)} ± ${(scale * sd(xs)).toFixed(digits)}` : (scale * xs[0]!).toFixed(digits);
+  md.push(`| ${key} (${rs.length} run${rs.length > 1 ? 's' : ''}) | ${pm(acc, 100, 1)} % | ${pm(f1, 1, 3)} | ${mean(rs.map((r) => r.epochs)).toFixed(0)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} s |`);
 }
 if (table === 'loso') md.push(`| **mean over speakers** | ${(100 * mean(rows.map((r) => r.accuracy))).toFixed(1)} % | ${mean(rows.map((r) => r.macro_f1)).toFixed(3)} | | |`);
 const wall = (Date.now() - started) / 1000;
 const header =
   `EmoDB, ${table}, width ${width}, up to ${epochs} epochs, batch ${recipe.batch}, lr ${recipe.lr}, batch-norm momentum ${recipe.bnMomentum}, ` +
-  `${recipe.augmentCopies} augmented cop${recipe.augmentCopies === 1 ? 'y' : 'ies'} per training clip; adapter: ${gpu.summary.description}; ${wall.toFixed(0)} s in all\n\n`;
+  `${recipe.augmentCopies} augmented cop${recipe.augmentCopies === 1 ? 'y' : 'ies'} per training clip; adapter: ${gpu.summary.description}; ` +
+  `the runs took ${rows.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s in all (this invocation ${wall.toFixed(0)} s)\n\n`;
 writeFileSync(join(out, '..', `${table}.json`), JSON.stringify({ table, width, epochs, ...recipe, adapter: gpu.summary.description, seconds: wall, rows }, null, 1));
 writeFileSync(join(out, '..', `${table}.md`), header + md.join('\n') + '\n');
 console.log(header + md.join('\n'));
