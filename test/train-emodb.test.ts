@@ -8,7 +8,7 @@
 //
 // Why this setting: the test has to fit CI's time on a slow 2-core machine (a
 // quarter-width, ten-epoch run took 416 s here and over 600 s there). At width 1/8
-// an epoch of the oversampled training part (534 samples) takes about 33 s on
+// an epoch of the oversampled training part (about 420 samples) takes about 33 s on
 // lavapipe; without oversampling it is the 245 training clips, about 20 s, and
 // cross-entropy learns faster than the focal loss in a few epochs. Six such epochs
 // gave 37.3, 41.2, 49.0 and 47.1 % on the 51 test clips for seeds 1–4 (about 130 s
