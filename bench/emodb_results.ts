@@ -60,9 +60,22 @@ interface Row {
   seconds: number;
 }
 const rows: Row[] = [];
+
+/** A finished run is reused only if the config.json it wrote records the settings asked for now. */
+function checkSameSettings(dir: string, o: Omit<RunOptions, 'out'>): void {
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown> & { loss?: { kind?: string } };
+  const want: Record<string, unknown> = {
+    width: o.width, epochs: o.epochs, batch: o.batch, bnMomentum: o.bnMomentum, seed: o.seed, augmentCopies: o.augmentCopies, oversample: o.oversample,
+  };
+  const diff = Object.keys(want).filter((k) => c[k] !== want[k]);
+  if (c.loss?.kind !== o.loss) diff.push('loss');
+  if (diff.length > 0) throw new Error(`${dir} finished with other settings (${diff.join(', ')}); choose another --out or remove it`);
+}
+
 async function one(name: string, o: Partial<RunOptions>): Promise<void> {
   const rowFile = join(out, name, 'row.json');
   if (existsSync(rowFile)) {
+    checkSameSettings(join(out, name), { ...base, ...o });
     const row = JSON.parse(readFileSync(rowFile, 'utf8')) as Row;
     rows.push(row);
     console.log(`${JSON.stringify(row)} (finished earlier)`);

@@ -66,13 +66,17 @@ export interface Conv3dDirectTiles {
  */
 export const CONV3D_DIRECT_TILES: Conv3dDirectTiles = { wg: 64, tp: 4, tn: 8 };
 
+function checkWorkgroupSize(gpu: Gpu, wg: number, shader: string): void {
+  if (wg > gpu.limits.maxComputeInvocationsPerWorkgroup || wg > gpu.limits.maxComputeWorkgroupSizeX) {
+    throw new Error(`${shader}: ${wg} invocations exceed the device's workgroup limits`);
+  }
+}
+
 /** Override constants of a subgroup blocking, validated against the shader's array sizes and the device limits. */
 export function subgroupConstants(gpu: Gpu, t: Conv3dSubgroupTiles, shader: string): Record<string, number> {
   const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tp) && t.tp >= 1 && t.tp <= 4;
   if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
-  if (t.wg > gpu.limits.maxComputeInvocationsPerWorkgroup || t.wg > gpu.limits.maxComputeWorkgroupSizeX) {
-    throw new Error(`${shader}: ${t.wg} invocations exceed the device's workgroup limits`);
-  }
+  checkWorkgroupSize(gpu, t.wg, shader);
   return { WG: t.wg, TP: t.tp };
 }
 
@@ -80,9 +84,7 @@ export function subgroupConstants(gpu: Gpu, t: Conv3dSubgroupTiles, shader: stri
 export function directConstants(gpu: Gpu, t: Conv3dDirectTiles, shader: string): Record<string, number> {
   const ok = [t.wg, t.tp, t.tn].every((v) => Number.isInteger(v) && v > 0) && t.tn % 4 === 0 && t.tp <= 8 && t.tp * t.tn <= 64;
   if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
-  if (t.wg > gpu.limits.maxComputeInvocationsPerWorkgroup || t.wg > gpu.limits.maxComputeWorkgroupSizeX) {
-    throw new Error(`${shader}: ${t.wg} invocations exceed the device's workgroup limits`);
-  }
+  checkWorkgroupSize(gpu, t.wg, shader);
   return { WG: t.wg, TP: t.tp, TN: t.tn };
 }
 
