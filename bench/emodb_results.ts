@@ -1,132 +1,301 @@
-// The EmoDB benchmark of docs/RESULTS.md, one command per table:
+// The EmoDB benchmark of docs/RESULTS.md, one command per table, on either engine:
 //
-//   npx tsx bench/emodb_results.ts random    [--width F] [--epochs N] [--seeds 0,1,2,3,4]
-//   npx tsx bench/emodb_results.ts loso      [--width F] [--epochs N]
-//   npx tsx bench/emodb_results.ts ablation  [--width F] [--epochs N] [--seeds …]
-// and, for CPU-sized runs, [--batch N] [--lr X] [--bn-momentum X] [--augment N]
-// (defaults: the report's recipe — batch 32, lr 1e-3, one augmented copy — with
-// Keras' batch-norm momentum 0.99).
+//   npx tsx bench/emodb_results.ts random    [--engine ours|torch] [recipe options] [--seeds 0,1,2,3,4]
+//   npx tsx bench/emodb_results.ts loso      [--engine ours|torch] [recipe options]
+//   npx tsx bench/emodb_results.ts ablation  [--engine ours|torch] [recipe options] [--seeds …]
 //
-// random: the report's recipe on a stratified 70/15/15 split, several seeds.
+// Recipe options (defaults: the report's recipe — focal loss, one augmented copy,
+// oversampling, batch 32, lr 1e-3, Keras' batch-norm momentum 0.99, EarlyStopping
+// patience 10 with up to 300 epochs, so early stopping ends each run): --width F
+// --batch N --lr X --bn-momentum X --augment N --loss focal|ce --no-oversample
+// --patience N --lr-patience N --bn-recalibrate N --epochs N;
+// --only a,b runs only the named rows of a table (the summary still lists every finished one).
+//
+// random: a stratified 70/15/15 split per seed.
 // loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
 //       training speakers' clips, stratified), per-speaker and mean accuracy.
-// ablation: the random split without augmentation, with cross-entropy instead of
-//       focal loss, and without oversampling.
-// Each run's folder goes to runs/emodb/<table>/<name>; the summary (JSON and a
-// Markdown table) to runs/emodb/<table>.json and .md. A finished run leaves its row
-// in <name>/row.json, so running the same command again after an interruption
-// continues with the runs that did not finish instead of repeating hours of work.
+// ablation: the recipe, and the recipe with one setting flipped: augmentation (one
+//       copy ↔ none), loss (focal ↔ cross-entropy), oversampling (on ↔ off), batch-norm
+//       recalibration before validation (16 batches ↔ none, Keras' moving averages).
+//
+// --engine torch trains the same network in PyTorch (bench/torch_peer.py) from
+// identical inputs: our initial weights for the seed, our front end's features, our
+// augmented copies, our oversampled order, our per-epoch batch order, the same
+// callbacks and recalibration; only dropout masks come from PyTorch's generator.
+// Its best weights are saved in our checkpoint format, evaluated on the test split by
+// the same report code.
+//
+// Runs go to runs/emodb/<table>/<engine>/<name>; a finished run leaves row.json, so
+// the same command after an interruption continues where it stopped. The summary
+// (runs/emodb/<table>.md, .json and <table>-<row>.svg, validation curves of both
+// engines) covers every finished run of the same settings, both engines side by side.
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { getGpu } from '../src/kernels/gpu.js';
+import { getGpu, type Gpu } from '../src/kernels/gpu.js';
 import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
 import { leaveOneSpeakerOut, splitItems } from '../src/data/split.js';
-import { DEFAULT_RUN, trainRun, type RunOptions } from '../src/train/run.js';
+import { DEFAULT_RUN, prepareRunData, runConfigOf, trainRun, type RunOptions } from '../src/train/run.js';
+import type { LabelledFile } from '../src/train/prepare.js';
+import { epochOrder } from '../src/train/fit.js';
+import { Ser3dCnn } from '../src/model/ser3dcnn.js';
+import { saveModel } from '../src/model/checkpoint.js';
+import { readSafetensors, writeSafetensors } from '../src/model/safetensors.js';
+import { classificationReport, confusionMatrixSvg, formatClassificationReport, formatConfusionMatrix, reportJson, trainingCurvesSvg, type CurvePoint } from '../src/train/report.js';
+import { runTorchPeer, torchVersion } from './torch_peer.js';
+import { compareCurvesSvg } from './curves.js';
+
+type Engine = 'ours' | 'torch';
+const ENGINES: Engine[] = ['ours', 'torch'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    engine: { type: 'string', default: 'ours' },
     width: { type: 'string', default: '1' },
-    epochs: { type: 'string', default: '100' },
+    epochs: { type: 'string', default: '300' },
     seeds: { type: 'string', default: '0,1,2,3,4' },
-    data: { type: 'string', default: '../shared/data/emodb' },
+    data: { type: 'string', default: '../shared/data/emodb-original' },
     out: { type: 'string', default: 'runs/emodb' },
-    batch: { type: 'string', default: '32' },
+    batch: { type: 'string', default: String(DEFAULT_RUN.batch) },
     lr: { type: 'string', default: String(DEFAULT_RUN.lr) },
     'bn-momentum': { type: 'string', default: String(DEFAULT_RUN.bnMomentum) },
+    'bn-recalibrate': { type: 'string', default: String(DEFAULT_RUN.recalibrateBatches) },
     augment: { type: 'string', default: String(DEFAULT_RUN.augmentCopies) },
+    loss: { type: 'string', default: DEFAULT_RUN.loss },
+    'no-oversample': { type: 'boolean', default: false },
+    patience: { type: 'string', default: String(DEFAULT_RUN.callbacks.earlyStoppingPatience) },
+    'lr-patience': { type: 'string', default: String(DEFAULT_RUN.callbacks.reduceLrPatience) },
+    only: { type: 'string' },
   },
 });
 const table = positionals[0] ?? 'random';
-const width = Number(values.width);
-const epochs = Number(values.epochs);
+if (!['random', 'loso', 'ablation'].includes(table)) throw new Error(`unknown table '${table}' (random, loso, ablation)`);
+const engine = values.engine as Engine;
+if (!ENGINES.includes(engine)) throw new Error(`--engine: ours or torch, not '${values.engine}'`);
+if (values.loss !== 'focal' && values.loss !== 'ce') throw new Error(`--loss: focal or ce, not '${values.loss}'`);
+const numbers = {
+  width: Number(values.width),
+  epochs: Number(values.epochs),
+  batch: Number(values.batch),
+  lr: Number(values.lr),
+  bnMomentum: Number(values['bn-momentum']),
+  recalibrateBatches: Number(values['bn-recalibrate']),
+  augmentCopies: Number(values.augment),
+  patience: Number(values.patience),
+  lrPatience: Number(values['lr-patience']),
+};
+for (const [k, v] of Object.entries(numbers)) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k}: not a valid number`);
 const seeds = values.seeds!.split(',').map(Number);
-const out = resolve(values.out!, table);
-mkdirSync(out, { recursive: true });
+const outRoot = resolve(values.out!);
 
-const gpu = await getGpu();
-const { items } = await scanDataArgs([`emodb=${resolve(values.data!)}`]);
-const recipe = { batch: Number(values.batch), lr: Number(values.lr), bnMomentum: Number(values['bn-momentum']), augmentCopies: Number(values.augment) };
-for (const [k, v] of Object.entries({ width, epochs, ...recipe })) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k}: not a valid number`);
-const base: Omit<RunOptions, 'out'> = { ...DEFAULT_RUN, classes: CLASS_NAMES, width, epochs, ...recipe, quiet: true, cacheDir: '.cache/features' };
-const started = Date.now();
+const base: Omit<RunOptions, 'out'> = {
+  ...DEFAULT_RUN,
+  classes: CLASS_NAMES,
+  width: numbers.width,
+  epochs: numbers.epochs,
+  batch: numbers.batch,
+  lr: numbers.lr,
+  bnMomentum: numbers.bnMomentum,
+  recalibrateBatches: numbers.recalibrateBatches,
+  augmentCopies: numbers.augmentCopies,
+  loss: values.loss as 'focal' | 'ce',
+  oversample: !values['no-oversample'],
+  callbacks: { ...DEFAULT_RUN.callbacks, earlyStoppingPatience: numbers.patience, reduceLrPatience: numbers.lrPatience },
+  quiet: true,
+  cacheDir: '.cache/features',
+};
 
 interface Row {
   name: string;
+  engine: Engine;
   accuracy: number;
   macro_f1: number;
   epochs: number;
+  best_epoch: number;
   seconds: number;
 }
-const rows: Row[] = [];
 
-/** A finished run is reused only if the config.json it wrote records the settings asked for now. */
-function checkSameSettings(dir: string, o: Omit<RunOptions, 'out'>): void {
+/** The runs of a table: name and the options that differ from the recipe. */
+function plan(items: LabelledFile[]): { name: string; o: Partial<RunOptions>; table?: string }[] {
+  const runs: { name: string; o: Partial<RunOptions>; table?: string }[] = [];
+  if (table === 'random') for (const seed of seeds) runs.push({ name: `seed${seed}`, o: { seed } });
+  if (table === 'ablation') {
+    // Each ablation flips one setting of the recipe, whichever way the recipe has it.
+    for (const seed of seeds) {
+      // The recipe itself is the random table's row of the same seed (same settings), not run twice.
+      runs.push({ name: `recipe-seed${seed}`, o: { seed }, table: 'random' });
+      runs.push(base.augmentCopies > 0 ? { name: `no-augment-seed${seed}`, o: { seed, augmentCopies: 0 } } : { name: `augment-seed${seed}`, o: { seed, augmentCopies: 1 } });
+      runs.push(base.loss === 'focal' ? { name: `cross-entropy-seed${seed}`, o: { seed, loss: 'ce' } } : { name: `focal-seed${seed}`, o: { seed, loss: 'focal' } });
+      runs.push(base.oversample ? { name: `no-oversample-seed${seed}`, o: { seed, oversample: false } } : { name: `oversample-seed${seed}`, o: { seed, oversample: true } });
+      runs.push(base.recalibrateBatches > 0 ? { name: `no-recalibration-seed${seed}`, o: { seed, recalibrateBatches: 0 } } : { name: `recalibration-seed${seed}`, o: { seed, recalibrateBatches: 16 } });
+    }
+  }
+  if (table === 'loso') {
+    for (const fold of leaveOneSpeakerOut(items)) {
+      const inner = splitItems(fold.train, { seed: 0, ratios: [85, 15, 0] });
+      runs.push({ name: `speaker-${fold.speaker.replace(':', '')}`, o: { presplit: { train: inner.train, val: inner.val, test: fold.test }, seed: 0 } });
+    }
+  }
+  return runs;
+}
+
+/** The settings a finished run must share with the ones asked for now to be reused or tabulated. */
+function settingsDiff(dir: string, o: Omit<RunOptions, 'out'>): string[] {
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown> & { loss?: { kind?: string } };
   const want: Record<string, unknown> = {
-    width: o.width, epochs: o.epochs, batch: o.batch, bnMomentum: o.bnMomentum, seed: o.seed, augmentCopies: o.augmentCopies, oversample: o.oversample,
+    width: o.width, epochs: o.epochs, batch: o.batch, lr: o.lr, bnMomentum: o.bnMomentum, seed: o.seed, augmentCopies: o.augmentCopies,
+    oversample: o.oversample, recalibrateBatches: o.recalibrateBatches, callbacks: o.callbacks,
   };
-  const diff = Object.keys(want).filter((k) => c[k] !== want[k]);
+  const diff = Object.keys(want).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(want[k]));
   if (c.loss?.kind !== o.loss) diff.push('loss');
-  if (diff.length > 0) throw new Error(`${dir} finished with other settings (${diff.join(', ')}); choose another --out or remove it`);
+  return diff;
 }
 
-async function one(name: string, o: Partial<RunOptions>): Promise<void> {
-  const rowFile = join(out, name, 'row.json');
-  if (existsSync(rowFile)) {
-    checkSameSettings(join(out, name), { ...base, ...o });
-    const row = JSON.parse(readFileSync(rowFile, 'utf8')) as Row;
-    rows.push(row);
-    console.log(`${JSON.stringify(row)} (finished earlier)`);
-    return;
-  }
-  const r = await trainRun(gpu, items, { ...base, ...o, out: join(out, name) });
-  const row = { name, accuracy: r.test.accuracy, macro_f1: r.test.macro_f1, epochs: r.fit.history.length, seconds: r.seconds };
-  rows.push(row);
-  writeFileSync(rowFile, JSON.stringify(row));
-  console.log(JSON.stringify(row));
+function readRow(dir: string, o: Omit<RunOptions, 'out'>): Row | null {
+  if (!existsSync(join(dir, 'row.json'))) return null;
+  return settingsDiff(dir, o).length === 0 ? (JSON.parse(readFileSync(join(dir, 'row.json'), 'utf8')) as Row) : null;
 }
 
-if (table === 'random') {
-  for (const seed of seeds) await one(`seed${seed}`, { seed });
-} else if (table === 'ablation') {
-  for (const seed of seeds) {
-    await one(`no-augment-seed${seed}`, { seed, augmentCopies: 0 });
-    await one(`cross-entropy-seed${seed}`, { seed, loss: 'ce' });
-    await one(`no-oversample-seed${seed}`, { seed, oversample: false });
-  }
-} else if (table === 'loso') {
-  for (const fold of leaveOneSpeakerOut(items)) {
-    const inner = splitItems(fold.train, { seed: 0, ratios: [85, 15, 0] });
-    await one(`speaker-${fold.speaker.replace(':', '')}`, { presplit: { train: inner.train, val: inner.val, test: fold.test }, seed: 0 });
-  }
-} else {
-  throw new Error(`unknown table '${table}' (random, loso, ablation)`);
+/** Our engine: `ser train`'s trainRun. */
+async function runOurs(gpu: Gpu, items: LabelledFile[], o: RunOptions): Promise<Omit<Row, 'name' | 'engine'>> {
+  const r = await trainRun(gpu, items, o);
+  const best = r.fit.history.reduce((b, e) => (e.val_accuracy > b.val_accuracy ? e : b), r.fit.history[0]!);
+  return { accuracy: r.test.accuracy, macro_f1: r.test.macro_f1, epochs: r.fit.history.length, best_epoch: best.epoch + 1, seconds: r.seconds };
+}
+
+/** PyTorch: the same inputs written for bench/torch_peer.py, its predictions reported by our report code. */
+async function runTorch(gpu: Gpu, items: LabelledFile[], o: RunOptions): Promise<Omit<Row, 'name' | 'engine'>> {
+  const t0 = performance.now();
+  mkdirSync(o.out, { recursive: true });
+  const rd = await prepareRunData(gpu, items, o);
+  const model = new Ser3dCnn(gpu, rd.modelConfig, o.seed);
+  await saveModel(gpu, model, join(o.out, 'init.safetensors'));
+  const { train, val, test } = rd.data;
+  const testData = test.y.length > 0 ? test : val;
+  const n = train.y.length;
+  const order = new Int32Array(o.epochs * n);
+  for (let e = 0; e < o.epochs; e++) order.set(epochOrder(o.seed, e, n), e * n);
+  const sample = rd.modelConfig.input;
+  const i32 = (y: Uint32Array): Int32Array => Int32Array.from(y);
+  await writeSafetensors(join(o.out, 'data.safetensors'), {
+    train_x: { dtype: 'F32', shape: [n, ...sample], data: train.x },
+    train_y: { dtype: 'I32', shape: [n], data: i32(train.y) },
+    val_x: { dtype: 'F32', shape: [val.y.length, ...sample], data: val.x },
+    val_y: { dtype: 'I32', shape: [val.y.length], data: i32(val.y) },
+    test_x: { dtype: 'F32', shape: [testData.y.length, ...sample], data: testData.x },
+    test_y: { dtype: 'I32', shape: [testData.y.length], data: i32(testData.y) },
+    alpha: { dtype: 'F32', shape: [rd.alpha.length], data: rd.alpha },
+    order: { dtype: 'I32', shape: [o.epochs, n], data: order },
+  });
+  const config = runConfigOf(o, rd);
+  writeFileSync(join(o.out, 'config.json'), JSON.stringify({ ...config, engine: 'torch', torch: torchVersion().version }, null, 1));
+  writeFileSync(
+    join(o.out, 'peer.json'),
+    JSON.stringify({ bnMomentum: o.bnMomentum, gamma: rd.gamma, lr: o.lr, batch: o.batch, epochs: o.epochs, recalibrateBatches: o.recalibrateBatches, callbacks: o.callbacks, seed: o.seed }),
+  );
+  await runTorchPeer('train', o.out, (line) => {
+    const e = JSON.parse(line) as { epoch: number; val_accuracy: number; loss: number };
+    process.stderr.write(`\r  PyTorch epoch ${e.epoch + 1}: loss ${e.loss.toFixed(3)}, val_accuracy ${e.val_accuracy.toFixed(3)}   `);
+  });
+  process.stderr.write('\n');
+  const history = JSON.parse(readFileSync(join(o.out, 'history.json'), 'utf8')) as (CurvePoint & { epoch: number })[];
+  writeFileSync(join(o.out, 'curves.svg'), trainingCurvesSvg(history));
+  const pred = (await readSafetensors(join(o.out, 'test_pred.safetensors'))).tensors.pred!.data as Int32Array;
+  const report = classificationReport(testData.y, pred, o.classes);
+  writeFileSync(join(o.out, 'test_report.txt'), `${formatClassificationReport(report)}\n${formatConfusionMatrix(report.confusion, o.classes)}\n`);
+  writeFileSync(join(o.out, 'test_report.json'), JSON.stringify(reportJson(report)));
+  writeFileSync(join(o.out, 'confusion.svg'), confusionMatrixSvg(report.confusion, o.classes, 'Test split (PyTorch)'));
+  const best = history.reduce((b, e) => (e.val_accuracy > b.val_accuracy ? e : b), history[0]!);
+  return { accuracy: report.accuracy, macro_f1: report.macro.f1, epochs: history.length, best_epoch: best.epoch + 1, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A run's folder; the ablation table's recipe rows live in the random table's. */
+function runDir(t: string, e: Engine, name: string): string {
+  return join(outRoot, t, e, t === 'random' && table === 'ablation' ? name.replace(/^recipe-/, '') : name);
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]): number => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)) * (xs.length / Math.max(1, xs.length - 1)));
-const groups = new Map<string, Row[]>();
-for (const r of rows) {
-  const key = r.name.replace(/-?seed\d+$/, '') || 'report recipe';
-  groups.set(key, [...(groups.get(key) ?? []), r]);
+const sd = (xs: number[]): number => (xs.length > 1 ? Math.sqrt((mean(xs.map((x) => (x - mean(xs)) ** 2)) * xs.length) / (xs.length - 1)) : 0);
+const pm = (xs: number[], scale: number, digits: number): string =>
+  xs.length === 0 ? '—' : xs.length > 1 ? `${(scale * mean(xs)).toFixed(digits)} ± ${(scale * sd(xs)).toFixed(digits)}` : (scale * xs[0]!).toFixed(digits);
+
+const started = Date.now();
+const gpu = await getGpu();
+const { items } = await scanDataArgs([`emodb=${resolve(values.data!)}`]);
+const runs = plan(items);
+if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion().reason);
+{
+  const only = values.only?.split(',');
+  for (const { name, o, table: from } of runs) {
+    if (only && !only.includes(name.replace(/-?seed\d+$/, '') || 'recipe')) continue;
+    const dir = runDir(from ?? table, engine, name);
+    const opts = { ...base, ...o };
+    if (existsSync(join(dir, 'row.json'))) {
+      const diff = settingsDiff(dir, opts);
+      if (diff.length) throw new Error(`${dir} finished with other settings (${diff.join(', ')}); choose another --out or remove it`);
+      console.log(`${readFileSync(join(dir, 'row.json'), 'utf8')} (finished earlier)`);
+      continue;
+    }
+    const t = await (engine === 'ours' ? runOurs : runTorch)(gpu, items, { ...opts, out: dir });
+    const row: Row = { name, engine, ...t };
+    writeFileSync(join(dir, 'row.json'), JSON.stringify(row));
+    console.log(JSON.stringify(row));
+  }
 }
-const md = [`| run | accuracy | macro F1 | epochs | wall time |`, `| --- | --- | --- | --- | --- |`];
-for (const [key, rs] of groups) {
-  const acc = rs.map((r) => r.accuracy);
-  const f1 = rs.map((r) => r.macro_f1);
-  // Accuracy in percent, F1 as a fraction (as the test reports print them).
-  const pm = (xs: number[], scale: number, digits: number): string =>
-    xs.length > 1 ? `${(scale * mean(xs)).toFixed(digits)} ± ${(scale * sd(xs)).toFixed(digits)}` : (scale * xs[0]!).toFixed(digits);
-  md.push(`| ${key} (${rs.length} run${rs.length > 1 ? 's' : ''}) | ${pm(acc, 100, 1)} % | ${pm(f1, 1, 3)} | ${mean(rs.map((r) => r.epochs)).toFixed(0)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} s |`);
+
+// The summary: every finished run of these settings, both engines.
+for (const t of [table]) {
+  const rows: Row[] = [];
+  const histories = new Map<string, { engine: Engine; val: number[] }[]>();
+  for (const e of ENGINES) {
+    for (const { name, o, table: from } of runs) {
+      const row = readRow(runDir(from ?? t, e, name), { ...base, ...o });
+      if (!row) continue;
+      rows.push(row);
+      const key = row.name.replace(/-?seed\d+$/, '') || 'recipe';
+      const h = JSON.parse(readFileSync(join(runDir(from ?? t, e, name), 'history.json'), 'utf8')) as { val_accuracy: number }[];
+      histories.set(key, [...(histories.get(key) ?? []), { engine: e, val: h.map((x) => x.val_accuracy) }]);
+    }
+  }
+  if (rows.length === 0) continue;
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = t === 'loso' ? r.name : r.name.replace(/-?seed\d+$/, '') || 'recipe';
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const md = ['| run | ours: accuracy | PyTorch: accuracy | ours − PyTorch | ours: macro F1 | PyTorch: macro F1 | epochs (ours / PyTorch) | wall time (ours / PyTorch) |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const line = (key: string, rs: Row[]): string => {
+    const by = (e: Engine) => rs.filter((r) => r.engine === e);
+    const acc = (e: Engine) => by(e).map((r) => r.accuracy);
+    const diff = acc('ours').length && acc('torch').length ? `${(100 * (mean(acc('ours')) - mean(acc('torch')))).toFixed(1)} pt` : '—';
+    const cnt = (e: Engine) => (by(e).length ? ` (${by(e).length})` : '');
+    const ep = (e: Engine) => (by(e).length ? mean(by(e).map((r) => r.epochs)).toFixed(0) : '—');
+    const sec = (e: Engine) => (by(e).length ? `${mean(by(e).map((r) => r.seconds)).toFixed(0)} s` : '—');
+    return `| ${key} | ${pm(acc('ours'), 100, 1)} %${cnt('ours')} | ${pm(acc('torch'), 100, 1)} %${cnt('torch')} | ${diff} | ${pm(by('ours').map((r) => r.macro_f1), 1, 3)} | ${pm(by('torch').map((r) => r.macro_f1), 1, 3)} | ${ep('ours')} / ${ep('torch')} | ${sec('ours')} / ${sec('torch')} |`;
+  };
+  for (const [key, rs] of groups) md.push(line(key, rs));
+  if (t === 'loso') md.push(line('**mean over speakers**', rows).replace(/\((\d+)\)/g, '($1 speakers)'));
+  for (const [key, hs] of histories) {
+    if (t === 'loso') continue;
+    writeFileSync(join(outRoot, `${t}-${key}.svg`), compareCurvesSvg(`EmoDB ${t}, ${key}: validation accuracy per epoch`, [
+      { label: 'ours (WebGPU)', color: '#1f77b4', runs: hs.filter((h) => h.engine === 'ours').map((h) => h.val) },
+      { label: 'PyTorch', color: '#d62728', runs: hs.filter((h) => h.engine === 'torch').map((h) => h.val) },
+    ]));
+  }
+  if (t === 'loso') {
+    writeFileSync(join(outRoot, `${t}-curves.svg`), compareCurvesSvg(`EmoDB ${t}: validation accuracy per epoch, one line per held-out speaker`, [
+      { label: 'ours (WebGPU)', color: '#1f77b4', runs: [...histories.values()].flat().filter((h) => h.engine === 'ours').map((h) => h.val) },
+      { label: 'PyTorch', color: '#d62728', runs: [...histories.values()].flat().filter((h) => h.engine === 'torch').map((h) => h.val) },
+    ]));
+  }
+  const header =
+    `EmoDB (${resolve(values.data!)}), ${t}, width ${base.width}, batch ${base.batch}, lr ${base.lr}, ${base.loss} loss, ` +
+    `${base.augmentCopies} augmented cop${base.augmentCopies === 1 ? 'y' : 'ies'}, ${base.oversample ? '' : 'no '}oversampling, batch-norm momentum ${base.bnMomentum}, ` +
+    `recalibration ${base.recalibrateBatches} batches, EarlyStopping patience ${base.callbacks.earlyStoppingPatience} (at most ${base.epochs} epochs); ` +
+    `ours on ${gpu.summary.description}, PyTorch ${torchVersion().version ?? '(not installed)'} on the CPU\n\n`;
+  writeFileSync(join(outRoot, `${t}.json`), JSON.stringify({ table: t, recipe: base, adapter: gpu.summary.description, rows }, null, 1));
+  writeFileSync(join(outRoot, `${t}.md`), header + md.join('\n') + '\n');
+  console.log(header + md.join('\n'));
 }
-if (table === 'loso') md.push(`| **mean over speakers** | ${(100 * mean(rows.map((r) => r.accuracy))).toFixed(1)} % | ${mean(rows.map((r) => r.macro_f1)).toFixed(3)} | | |`);
-const wall = (Date.now() - started) / 1000;
-const header =
-  `EmoDB, ${table}, width ${width}, up to ${epochs} epochs, batch ${recipe.batch}, lr ${recipe.lr}, batch-norm momentum ${recipe.bnMomentum}, ` +
-  `${recipe.augmentCopies} augmented cop${recipe.augmentCopies === 1 ? 'y' : 'ies'} per training clip; adapter: ${gpu.summary.description}; ` +
-  `the runs took ${rows.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s in all (this invocation ${wall.toFixed(0)} s)\n\n`;
-writeFileSync(join(out, '..', `${table}.json`), JSON.stringify({ table, width, epochs, ...recipe, adapter: gpu.summary.description, seconds: wall, rows }, null, 1));
-writeFileSync(join(out, '..', `${table}.md`), header + md.join('\n') + '\n');
-console.log(header + md.join('\n'));
+console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);

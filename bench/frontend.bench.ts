@@ -15,6 +15,7 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { MelFrontend } from '../src/dsp/frontend.js';
 import { melFilterbank } from '../src/dsp/mel.js';
 import { decodeAudio } from '../src/dsp/wav.js';
+import { resample } from '../src/dsp/resample.js';
 import { melSpectrogramRef } from '../src/ref/melspec.js';
 import { hasLibrosa, librosaPython, runLibrosaPeer, type LibrosaPeerResult } from './librosa_peer.js';
 
@@ -30,10 +31,11 @@ if (!(clipLimit >= 1)) throw new RangeError(`FRONTEND_BENCH_CLIPS must be a numb
 const note = opts.json ? console.error : console.log;
 const loadStart = loadavg()[0]!;
 
-const DIR = join('..', 'shared', 'data', 'emodb');
+const DIR = join('..', 'shared', 'data', 'emodb-original');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.wav')).sort().slice(0, clipLimit);
 const decoded = files.map((f) => decodeAudio(readFileSync(join(DIR, f)), f));
-const clips = decoded.map((d) => d.samples);
+// EmoDB is distributed at 16 kHz: resampled to the analysis rate here, before any timing.
+const clips = decoded.map((d) => (d.sampleRate === 22050 ? d.samples : resample(d.samples, d.sampleRate, 22050)));
 
 const gpu = await getGpu();
 const fe = new MelFrontend(gpu);

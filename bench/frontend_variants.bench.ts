@@ -11,13 +11,17 @@ import { cpus, loadavg } from 'node:os';
 import { getGpu } from '../src/kernels/gpu.js';
 import { MelFrontend, type StftPath } from '../src/dsp/frontend.js';
 import { decodeAudio } from '../src/dsp/wav.js';
+import { resample } from '../src/dsp/resample.js';
 import { melSpectrogramRef } from '../src/ref/melspec.js';
 
 const ROUNDS = 5;
-const DIR = join('..', 'shared', 'data', 'emodb');
+const DIR = join('..', 'shared', 'data', 'emodb-original');
 const limit = Number(process.argv[2] ?? Infinity);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.wav')).sort().slice(0, limit);
-const clips = files.map((f) => decodeAudio(readFileSync(join(DIR, f)), f).samples);
+const clips = files.map((f) => {
+  const d = decodeAudio(readFileSync(join(DIR, f)), f);
+  return d.sampleRate === 22050 ? d.samples : resample(d.samples, d.sampleRate, 22050);
+});
 const seconds = clips.reduce((a, c) => a + c.length, 0) / 22050;
 
 const gpu = await getGpu();

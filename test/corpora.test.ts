@@ -139,7 +139,7 @@ describe('real corpora in ../shared/data', () => {
   const counts = (r: ScanResult) => Object.fromEntries(EMOTIONS.map((e, i) => [e, classCounts(r.items)[i]]));
 
   it('EmoDB: 408 files, 58 boredom dropped, 8 speakers', () => {
-    const r = scanCorpus('emodb', join(SHARED, 'emodb'), { checkHeader: true });
+    const r = scanCorpus('emodb', join(SHARED, 'emodb-original'), { checkHeader: true });
     expect(r.items.length + r.skipped.length).toBe(408);
     expect(r.skipped).toHaveLength(58);
     expect(new Set(r.skipped.map((s) => s.reason))).toEqual(new Set(['boredom (L) is not one of the 7 classes']));
@@ -175,7 +175,7 @@ describe('real corpora in ../shared/data', () => {
   });
 
   it('scanCorpora combines all four; the summary lists every skipped file', () => {
-    const specs = parseDataSpecs(['ravdess', 'tess', 'savee', 'emodb'].map((k) => `${k}=${join(SHARED, k === 'emodb' ? k : `${k}-sample`)}`));
+    const specs = parseDataSpecs(['ravdess', 'tess', 'savee', 'emodb'].map((k) => `${k}=${join(SHARED, k === 'emodb' ? 'emodb-original' : `${k}-sample`)}`));
     const r = scanCorpora(specs);
     expect(r.items).toHaveLength(60 + 71 + 56 + 350);
     expect(r.skipped).toHaveLength(58);
@@ -183,6 +183,6 @@ describe('real corpora in ../shared/data', () => {
     console.log(text.split('\n').slice(0, 7).join('\n'));
     expect(text).toMatch(/^all\s+97\s+79\s+74\s+126\s+81\s+55\s+25\s+537\s+12$/m);
     expect(text).toContain('skipped: 58');
-    expect(text).toContain('emodb/14b10Lb.wav: boredom (L) is not one of the 7 classes');
+    expect(text).toContain('emodb-original/14b10Lb.wav: boredom (L) is not one of the 7 classes');
   });
 });

@@ -11,6 +11,8 @@ import { melSpectrogramRef } from '../src/ref/melspec.js';
 import { decodeAudio } from '../src/dsp/wav.js';
 
 const FIX = join('..', 'shared', 'fixtures', 'librosa');
+// The fixtures' own inputs: librosa computed them from the 2-s copy in data/emodb, so this
+// test (alone) reads that copy; training, results and benchmarks use data/emodb-original.
 const EMODB = join('..', 'shared', 'data', 'emodb');
 
 interface Manifest {

@@ -105,7 +105,7 @@ describe('splitItems, speaker mode', () => {
   });
 
   it('balances EmoDB speakers near 70/15/15 (8 speakers)', () => {
-    const { items } = scanCorpus('emodb', join(process.cwd(), '..', 'shared', 'data', 'emodb'));
+    const { items } = scanCorpus('emodb', join(process.cwd(), '..', 'shared', 'data', 'emodb-original'));
     const s = splitItems(items, { seed: 1, mode: 'speaker' });
     const fr = (k: keyof typeof s) => s[k].length / items.length;
     const speakers = (k: keyof typeof s) => [...new Set(s[k].map((i) => i.speaker))].sort().join(' ');

@@ -1,5 +1,6 @@
-// End to end on real speech: the whole `ser train` pipeline on the EmoDB files in
-// ../shared — scan, split, GPU features, training with callbacks, checkpoints,
+// End to end on real speech: the whole `ser train` pipeline on EmoDB as its authors
+// distribute it (../shared/data/emodb-original: 16 kHz, 1.2–9 s, neither cut nor
+// padded) — scan, decode, resample, split, GPU features, training with callbacks, checkpoints,
 // report — and a CI-sized run (an eighth of the width, six epochs on a CPU adapter)
 // must already recognise emotions in utterances it never trained on well above
 // chance. Training is deterministic for a seed on a given adapter, so the figure is
@@ -21,7 +22,7 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
 import { DEFAULT_RUN, trainRun } from '../src/train/run.js';
 
-const EMODB = resolve('../shared/data/emodb');
+const EMODB = resolve('../shared/data/emodb-original');
 /** Twice chance (1/6). */
 const THRESHOLD = 1 / 3;
 

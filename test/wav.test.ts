@@ -302,10 +302,10 @@ describe('real corpus files', () => {
     expect(a.samples.length).toBeGreaterThan(48000 * 2);
   });
 
-  it('EmoDB: 16-bit 22050 Hz, exactly 2 s, read as int16/32768', () => {
-    const bytes = readFileSync(join(DATA, 'emodb', '03a01Fa.wav'));
+  it('EmoDB as distributed: 16-bit 16 kHz, its own length (03a01Fa: 1.898 s), read as int16/32768', () => {
+    const bytes = readFileSync(join(DATA, 'emodb-original', '03a01Fa.wav'));
     const a = decodeAudio(bytes, '03a01Fa.wav');
-    expect([a.sampleRate, a.samples.length]).toEqual([22050, 44100]);
+    expect([a.sampleRate, a.samples.length]).toEqual([16000, 30372]);
     expect(a.samples[0]).toBe(new DataView(bytes.buffer, bytes.byteOffset).getInt16(44, true) / 32768);
   });
 });

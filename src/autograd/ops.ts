@@ -101,11 +101,16 @@ export function maxpool3d(g: Graph, x: Tensor, pool: readonly [number, number, n
   return y;
 }
 
+/** The dropout seed of the k-th dropout layer of a graph with seed `seed`. */
+export function dropoutLayerSeed(seed: number, layer: number): number {
+  return (seed * 1000 + layer) >>> 0;
+}
+
 /** Inverted dropout; the identity outside training. Masks come from a counter RNG keyed by (seed, step, layer). */
 export function dropout(g: Graph, x: Tensor, rate: number): Tensor {
   const layer = g.opIndex++;
   if (!g.training || rate === 0 || g.noDropout) return x;
-  const s = { n: x.size, rate, seed: (g.seed * 1000 + layer) >>> 0, step: g.step };
+  const s = { n: x.size, rate, seed: dropoutLayerSeed(g.seed, layer), step: g.step };
   const y = g.tensor(x.shape, true, 'dropout');
   dropoutForward(g.r, y.buffer, x.buffer, s);
   g.record(y, () => dropoutBackward(g.r, g.gradOf(x), g.gradOf(y), s));

@@ -1,7 +1,8 @@
 // `ser bench`: speed of the exact network — a training step (forward, backward,
 // Adam and the metrics readback, as Engine.trainStep runs it) and an inference
-// forward (Engine.predictBatch) — optionally against the same network in
-// TensorFlow.js on the same WebGPU adapter, and the per-kernel benchmarks.
+// forward (Engine.predictBatch) — optionally against the same network in a peer
+// framework (TensorFlow.js on the same WebGPU adapter, or PyTorch on the CPU), and
+// the per-kernel benchmarks.
 //
 // Timing: tinybench drives each measurement with a time budget of 0, so it runs
 // exactly the warm-up and timed iteration counts asked for (a TF.js step takes
@@ -17,8 +18,9 @@ import { Engine } from '../train/engine.js';
 import { CLASS_NAMES } from '../data/sources.js';
 import { choice, num, parse, UsageError } from './args.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
+import type { TorchTimings } from '../../bench/torch_peer.js';
 
-const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs] [--kernels 8,32|none]
+const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]
 
 Times a training step (forward + backward + Adam + metrics readback) and an
 inference forward of the 3D CNN at each batch size: median ms per step after
@@ -30,8 +32,11 @@ warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).
   --iterations N        timed iterations of our steps (5)
   --warmup N            warm-up iterations of our steps (1)
   --compare tfjs        also time the same network in TensorFlow.js (WebGPU
-                        backend, same adapter) and report tfjs_ms / ours_ms
-  --tfjs-iterations N   timed iterations of the TF.js steps, after 1 warm-up (2)
+                        backend, same adapter) and report peer_ms / ours_ms
+  --compare torch       also time it in PyTorch on the CPU (Debian's python3-torch,
+                        every core; bench/torch_peer.py) and report peer_ms / ours_ms
+  --peer-iterations N   timed iterations of the peer's steps, after 1 warm-up
+                        (TF.js 2, PyTorch 5)
   --kernels LIST|none   batch sizes at which every kernel is timed at the report's
                         full-size layer shapes (bench/conv3d.bench.ts,
                         bench/ops.bench.ts), whatever --width and --input say;
@@ -48,8 +53,8 @@ export interface BenchOptions {
   input: [number, number, number];
   iterations: number;
   warmup: number;
-  compare: 'tfjs' | null;
-  tfjsIterations: number;
+  compare: 'tfjs' | 'torch' | null;
+  peerIterations: number;
   /** Batch sizes of the per-kernel benchmarks (empty: none). */
   kernels: number[];
   /** Progress lines (to stderr in the command). */
@@ -61,15 +66,15 @@ export interface StepFigures {
   ours_ms: number;
   ours_samples_per_s: number;
   ours_gflops: number;
-  tfjs_ms: number | null;
-  tfjs_samples_per_s: number | null;
-  tfjs_gflops: number | null;
-  /** tfjs_ms / ours_ms: how many times faster ours is (null without --compare). */
+  peer_ms: number | null;
+  peer_samples_per_s: number | null;
+  peer_gflops: number | null;
+  /** peer_ms / ours_ms: how many times faster ours is; below 1, the peer is faster (null without --compare). */
   ratio: number | null;
 }
 
 export interface ForwardFigures extends StepFigures {
-  /** Max |p_ours − p_tfjs| of the first forward, before either network trained (null without --compare). */
+  /** Max |p_ours − p_peer| of the first forward, before either network trained (null without --compare). */
   peer_max_prob_diff: number | null;
 }
 
@@ -84,8 +89,8 @@ export interface BatchFigures {
   batch: number;
   train_step: StepFigures;
   forward: ForwardFigures;
-  /** Why the TF.js peer could not run at this batch size (its figures are then null). */
-  tfjs_error: string | null;
+  /** Why the peer could not run at this batch size (its figures are then null). */
+  peer_error: string | null;
 }
 
 export interface BenchReport {
@@ -96,7 +101,9 @@ export interface BenchReport {
   input: number[];
   iterations: number;
   warmup: number;
-  tfjs_iterations: number | null;
+  /** The peer framework and where it ran (null without --compare). */
+  peer: string | null;
+  peer_iterations: number | null;
   /** The first batch size's figures. */
   train_step: StepFigures;
   forward: ForwardFigures;
@@ -128,7 +135,7 @@ function syntheticBatch(n: number, sampleSize: number, classes: number): { x: Fl
   return { x, y: Uint32Array.from({ length: n }, (_, i) => i % classes) };
 }
 
-function figures(batch: number, flops: number, ours: number, tfjs: number | null): StepFigures {
+function figures(batch: number, flops: number, ours: number, peer: number | null): StepFigures {
   const perS = (ms: number): number => batch / (ms / 1000);
   const gflops = (ms: number): number => flops / (ms * 1e6);
   return {
@@ -136,14 +143,14 @@ function figures(batch: number, flops: number, ours: number, tfjs: number | null
     ours_ms: ours,
     ours_samples_per_s: perS(ours),
     ours_gflops: gflops(ours),
-    tfjs_ms: tfjs,
-    tfjs_samples_per_s: tfjs === null ? null : perS(tfjs),
-    tfjs_gflops: tfjs === null ? null : gflops(tfjs),
-    ratio: tfjs === null ? null : tfjs / ours,
+    peer_ms: peer,
+    peer_samples_per_s: peer === null ? null : perS(peer),
+    peer_gflops: peer === null ? null : gflops(peer),
+    ratio: peer === null ? null : peer / ours,
   };
 }
 
-async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<BatchFigures> {
+async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<BatchFigures & { peerName: string | null }> {
   const log = o.log ?? (() => {});
   const config: ModelConfig = { classes: [...CLASS_NAMES], input: [...o.input, 1], width: o.width };
   const classes = config.classes.length;
@@ -157,46 +164,60 @@ async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<Bat
   // The peer copies the initial weights, so the first forwards must agree. A peer
   // that fails (TF.js binds every tensor whole, and a CPU adapter's binding limit
   // refuses the largest at batch 32) is reported, not fatal: ours are still timed.
-  let peer: TfjsPeer | null = null;
+  let tfjs: TfjsPeer | null = null;
+  let torch: TorchTimings | null = null;
+  let peerName: string | null = null;
   let peerError: string | null = null;
   const oursFirst = await engine.predictBatch(x, y, batch);
   let maxDiff: number | null = null;
-  if (o.compare === 'tfjs') {
-    try {
-      peer = await (await import('../../bench/tfjs_peer.js')).TfjsPeer.fromModel(gpu, model, alpha, gamma);
+  const agree = (theirs: Float32Array, name: string): number => {
+    let d = 0;
+    for (let i = 0; i < theirs.length; i++) d = Math.max(d, Math.abs(theirs[i]! - oursFirst.probs[i]!));
+    if (!(d <= PEER_PROB_ATOL)) throw new Error(`${name} and our forward disagree by ${d} (> ${PEER_PROB_ATOL})`);
+    log(`batch ${batch}: forward outputs agree to ${d.toExponential(2)} (tolerance ${PEER_PROB_ATOL})`);
+    return d;
+  };
+  try {
+    if (o.compare === 'tfjs') {
+      tfjs = await (await import('../../bench/tfjs_peer.js')).TfjsPeer.fromModel(gpu, model, alpha, gamma);
+      peerName = 'TensorFlow.js (WebGPU backend, same adapter)';
       log(`batch ${batch}: TF.js first forward (compiles its shaders)…`);
-      const theirs = await peer.predict(x, batch);
-      let d = 0;
-      for (let i = 0; i < theirs.length; i++) d = Math.max(d, Math.abs(theirs[i]! - oursFirst.probs[i]!));
-      if (!(d <= PEER_PROB_ATOL)) throw new Error(`TF.js and our forward disagree by ${d} (> ${PEER_PROB_ATOL})`);
-      maxDiff = d;
-      log(`batch ${batch}: forward outputs agree to ${d.toExponential(2)} (tolerance ${PEER_PROB_ATOL})`);
-    } catch (e) {
-      peerError = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-      log(`batch ${batch}: TF.js peer failed, not timed: ${peerError}`);
-      peer?.dispose();
-      peer = null;
+      maxDiff = agree(await tfjs.predict(x, batch), 'TF.js');
+    } else if (o.compare === 'torch') {
+      // PyTorch checks its first forward and times itself in one call, on the initial weights.
+      log(`batch ${batch}: PyTorch, forward and train step ×${o.peerIterations} after 1 warm-up…`);
+      torch = await (await import('../../bench/torch_peer.js')).torchTimings(gpu, model, { x, y, alpha, gamma }, { iterations: o.peerIterations, warmup: 1 });
+      peerName = `PyTorch ${torch.version} on the CPU, ${torch.threads} thread${torch.threads === 1 ? '' : 's'}`;
+      maxDiff = agree(torch.probs, 'PyTorch');
     }
+  } catch (e) {
+    peerError = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    log(`batch ${batch}: the peer failed, not timed: ${peerError}`);
+    tfjs?.dispose();
+    tfjs = null;
+    torch = null;
   }
 
   log(`batch ${batch}: ours, forward ×${o.iterations}…`);
   const oursFwd = await medianMs('forward', () => engine.predictBatch(x, y, batch), o.iterations, Math.max(0, o.warmup - 1));
   log(`batch ${batch}: ours, train step ×${o.iterations}…`);
   const oursTrain = await medianMs('train step', () => engine.trainStep(x, y), o.iterations, o.warmup);
-  let tfjsFwd: number | null = null;
-  let tfjsTrain: number | null = null;
-  if (peer) {
-    log(`batch ${batch}: TF.js, forward ×${o.tfjsIterations}…`);
-    tfjsFwd = await medianMs('tfjs forward', () => peer.predict(x, batch), o.tfjsIterations, 0);
-    log(`batch ${batch}: TF.js, train step ×${o.tfjsIterations} after 1 warm-up…`);
-    tfjsTrain = await medianMs('tfjs train step', () => peer.trainStep(x, y), o.tfjsIterations, 1);
+  let peerFwd: number | null = torch?.forwardMs ?? null;
+  let peerTrain: number | null = torch?.trainMs ?? null;
+  if (tfjs) {
+    const peer = tfjs;
+    log(`batch ${batch}: TF.js, forward ×${o.peerIterations}…`);
+    peerFwd = await medianMs('tfjs forward', () => peer.predict(x, batch), o.peerIterations, 0);
+    log(`batch ${batch}: TF.js, train step ×${o.peerIterations} after 1 warm-up…`);
+    peerTrain = await medianMs('tfjs train step', () => peer.trainStep(x, y), o.peerIterations, 1);
     peer.dispose();
   }
   return {
     batch,
-    train_step: figures(batch, 3 * fwdFlops, oursTrain, tfjsTrain),
-    forward: { ...figures(batch, fwdFlops, oursFwd, tfjsFwd), peer_max_prob_diff: maxDiff },
-    tfjs_error: peerError,
+    train_step: figures(batch, 3 * fwdFlops, oursTrain, peerTrain),
+    forward: { ...figures(batch, fwdFlops, oursFwd, peerFwd), peer_max_prob_diff: maxDiff },
+    peer_error: peerError,
+    peerName,
   };
 }
 
@@ -214,8 +235,13 @@ async function benchKernels(gpu: Gpu, o: BenchOptions): Promise<KernelFigure[]> 
 
 /** Measures every batch size, then the kernels if asked. */
 export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> {
-  const batches = [];
-  for (const b of o.batches) batches.push(await benchBatch(gpu, o, b));
+  const batches: BatchFigures[] = [];
+  let peer: string | null = null;
+  for (const b of o.batches) {
+    const { peerName, ...figs } = await benchBatch(gpu, o, b);
+    peer ??= peerName;
+    batches.push(figs);
+  }
   const kernels = o.kernels.length > 0 ? await benchKernels(gpu, o) : [];
   const s = gpu.summary;
   return {
@@ -223,13 +249,14 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
     backend: s.backend,
     timing:
       `median of ${o.iterations} timed iterations after ${o.warmup} warm-up` +
-      (o.compare ? ` (TF.js: ${o.tfjsIterations} after 1)` : '') +
+      (o.compare ? ` (${o.compare === 'tfjs' ? 'TF.js' : 'PyTorch'}: ${o.peerIterations} after 1)` : '') +
       '; wall clock around each awaited step, i.e. queue completion + metrics readback (tinybench, fixed iteration counts)',
     width: o.width,
     input: [...o.input, 1],
     iterations: o.iterations,
     warmup: o.warmup,
-    tfjs_iterations: o.compare ? o.tfjsIterations : null,
+    peer,
+    peer_iterations: o.compare ? o.peerIterations : null,
     train_step: batches[0]!.train_step,
     forward: batches[0]!.forward,
     batches,
@@ -244,7 +271,9 @@ export function formatReport(r: BenchReport): string {
     `adapter ${r.adapter} (${r.backend}); network width ${r.width}, input [${r.input.join(',')}]`,
     r.timing,
     '',
-    `${'step'.padEnd(22)} ${'batch'.padStart(5)} ${'ours ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'TF.js ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'TF.js/ours'.padStart(10)}`,
+    ...(r.peer ? [`peer: ${r.peer}`] : []),
+    '',
+    `${'step'.padEnd(22)} ${'batch'.padStart(5)} ${'ours ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'peer ms'.padStart(10)} ${'samples/s'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${'peer/ours'.padStart(10)}`,
   ];
   for (const b of r.batches) {
     for (const [label, s] of [
@@ -253,11 +282,11 @@ export function formatReport(r: BenchReport): string {
     ] as const) {
       lines.push(
         `${label.padEnd(22)} ${String(s.batch).padStart(5)} ${f(s.ours_ms, 1, 10)} ${f(s.ours_samples_per_s, 2, 10)} ${f(s.ours_gflops, 2, 8)} ` +
-          `${f(s.tfjs_ms, 1, 10)} ${f(s.tfjs_samples_per_s, 2, 10)} ${f(s.tfjs_gflops, 2, 8)} ${s.ratio === null ? '—'.padStart(10) : `${s.ratio.toFixed(2)}×`.padStart(10)}`,
+          `${f(s.peer_ms, 1, 10)} ${f(s.peer_samples_per_s, 2, 10)} ${f(s.peer_gflops, 2, 8)} ${s.ratio === null ? '—'.padStart(10) : `${s.ratio.toFixed(2)}×`.padStart(10)}`,
       );
     }
   }
-  for (const b of r.batches) if (b.tfjs_error) lines.push(`TF.js at batch ${b.batch} could not run: ${b.tfjs_error}`);
+  for (const b of r.batches) if (b.peer_error) lines.push(`the peer at batch ${b.batch} could not run: ${b.peer_error}`);
   if (r.kernels.length > 0) {
     lines.push('', `${'kernel'.padEnd(40)} ${'shape'.padEnd(32)} ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
     for (const k of r.kernels) lines.push(`${k.name.padEnd(40)} ${k.shape.padEnd(32)} ${k.ms.toFixed(3).padStart(9)} ${k.gflops.toFixed(2).padStart(8)}`);
@@ -290,6 +319,7 @@ export async function bench(argv: string[]): Promise<number> {
       iterations: { type: 'string' },
       warmup: { type: 'string' },
       compare: { type: 'string' },
+      'peer-iterations': { type: 'string' },
       'tfjs-iterations': { type: 'string' },
       kernels: { type: 'string' },
     },
@@ -297,15 +327,16 @@ export async function bench(argv: string[]): Promise<number> {
   );
   if (!args) return 0;
   const v = args.values;
-  const compare = choice(v.compare, 'compare', ['tfjs', 'none'] as const, 'none');
+  const compare = choice(v.compare, 'compare', ['tfjs', 'torch', 'none'] as const, 'none');
   const options: BenchOptions = {
     batches: parseList(v.batch, 'batch', [8]),
     width: num(v.width, 'width', 1, { min: 0.001, max: 8 }),
     input: inputShape(v.input),
     iterations: num(v.iterations, 'iterations', 5, { integer: true, min: 1 }),
     warmup: num(v.warmup, 'warmup', 1, { integer: true, min: 0 }),
-    compare: compare === 'tfjs' ? 'tfjs' : null,
-    tfjsIterations: num(v['tfjs-iterations'], 'tfjs-iterations', 2, { integer: true, min: 1 }),
+    compare: compare === 'none' ? null : compare,
+    // --tfjs-iterations: the option's earlier name.
+    peerIterations: num(v['peer-iterations'] ?? v['tfjs-iterations'], 'peer-iterations', compare === 'torch' ? 5 : 2, { integer: true, min: 1 }),
     kernels: v.kernels === 'none' ? [] : parseList(v.kernels, 'kernels', [8, 32]),
     log: (line) => process.stderr.write(`${line}\n`),
   };

@@ -42,8 +42,8 @@ const CONV_KERNELS: [number, number, number][] = [
   [1, 3, 3],
   [1, 1, 1],
 ];
-const CONV_DROPOUT = [0.2, 0.3, 0.3, 0.3];
-const DENSE_DROPOUT = [0.4, 0.3];
+export const CONV_DROPOUT = [0.2, 0.3, 0.3, 0.3] as const;
+export const DENSE_DROPOUT = [0.4, 0.3] as const;
 
 export function scaled(units: number, width: number): number {
   return Math.max(2, Math.round(units * width));

@@ -33,6 +33,8 @@ export class Engine {
   readonly sampleSize: number;
   /** Adam's step counter t (bias correction); persisted in checkpoints. */
   adamStep = 0;
+  /** Dropout in training steps (off only to compare steps with a peer that has no masks of ours). */
+  dropout = true;
   private input: GPUBuffer;
   private labels: GPUBuffer;
   private alpha: GPUBuffer;
@@ -80,6 +82,7 @@ export class Engine {
     this.upload(x, y, n);
     this.adamStep++;
     const g = new Graph(this.gpu, true, this.adamStep, this.seed);
+    g.noDropout = !this.dropout;
     for (const p of this.model.params) g.r.clear(p.grad);
     const logits = this.model.forward(g, g.input(this.input, [n, ...this.model.config.input]));
     const { loss, probs } = softmaxFocal(g, logits, this.labels, this.alpha, this.gamma);

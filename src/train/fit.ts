@@ -102,6 +102,11 @@ export async function evaluateDataset(engine: Engine, data: Dataset, batch: numb
   return { loss: lossSum / Math.max(n, 1), accuracy: correct / Math.max(n, 1), probs, pred };
 }
 
+/** The shuffled sample order of an epoch: a function of (seed, epoch) alone, so a resumed run repeats it. */
+export function epochOrder(seed: number, epoch: number, n: number): number[] {
+  return new Rng(deriveSeed(seed, 0xe90c, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+}
+
 export function argmax(a: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
@@ -154,7 +159,7 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
     const n = train.y.length;
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const epochStart = performance.now();
-      const order = new Rng(deriveSeed(opts.seed, 0xe90c, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+      const order = epochOrder(opts.seed, epoch, n);
       const bar = new ProgressBar(`epoch ${epoch + 1}/${opts.epochs}`, n, 'samples', opts.quiet);
       let lossSum = 0;
       let correct = 0;

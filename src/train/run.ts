@@ -1,6 +1,6 @@
 // A whole training run, as `ser train` and `ser demo` perform it: split, features,
 // model, fit with callbacks, then the test-split report — everything written to
-// the run folder (see docs/RUN_FOLDER.md for its contents).
+// the run folder (docs/CHECKPOINTS.md lists its contents).
 import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { loadModel } from '../model/checkpoint.js';
 import { Engine, KERAS_ADAM } from './engine.js';
 import { KERAS_CALLBACKS, type CallbackConfig } from './callbacks.js';
 import { evaluateDataset, fit, type FitResult } from './fit.js';
-import { balancedAlpha, prepareSplit, type LabelledFile, type Skipped } from './prepare.js';
+import { balancedAlpha, prepareSplit, type LabelledFile, type PreparedSplit, type Skipped } from './prepare.js';
 import { classificationReport, confusionMatrixSvg, formatClassificationReport, formatConfusionMatrix, reportJson, type ReportJson } from './report.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 
@@ -123,9 +123,16 @@ export async function loadTrainedModel(gpu: Gpu, checkpoint: string): Promise<{ 
   return { model, config };
 }
 
-export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): Promise<RunResult> {
-  const t0 = performance.now();
-  await mkdir(o.out, { recursive: true });
+/** What both engines train from: the split's features (augmented, oversampled) and the loss weights. */
+export interface RunData {
+  data: PreparedSplit;
+  alpha: Float32Array;
+  gamma: number;
+  modelConfig: ModelConfig;
+}
+
+/** Split, features, augmentation and oversampling, and the loss weights of a run. */
+export async function prepareRunData(gpu: Gpu, files: LabelledFile[], o: RunOptions): Promise<RunData> {
   const split = o.presplit ?? splitItems(files, { seed: o.seed, mode: o.split });
   if (split.train.length === 0 || split.val.length === 0) throw new Error(`not enough data to split: ${files.length} labelled files`);
   if (!o.quiet) console.error(`split (${o.split}): ${split.train.length} train, ${split.val.length} val, ${split.test.length} test`);
@@ -138,27 +145,38 @@ export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): 
   const classes = o.classes.length;
   const alpha = o.loss === 'focal' ? balancedAlpha(data.trainLabels, classes) : new Float32Array(classes).fill(1);
   const gamma = o.loss === 'focal' ? o.gamma : 0;
+  return { data, alpha, gamma, modelConfig: { classes: o.classes, input: modelInputShape(o.frontend), width: o.width, bnMomentum: o.bnMomentum } };
+}
 
-  const input = modelInputShape(o.frontend);
-  const modelConfig: ModelConfig = { classes: o.classes, input, width: o.width, bnMomentum: o.bnMomentum };
-  const model = new Ser3dCnn(gpu, modelConfig, o.seed);
-  const config: RunConfig = {
+/** The config.json of a run: what a checkpoint needs to be loaded, and the recipe that made it. */
+export function runConfigOf(o: RunOptions, rd: Pick<RunData, 'alpha' | 'gamma' | 'modelConfig'>): RunConfig {
+  return {
     format: 'ser-webgpu',
     classes: o.classes,
     width: o.width,
-    input,
+    input: rd.modelConfig.input,
     bnMomentum: o.bnMomentum,
     features: o.frontend,
-    loss: { kind: o.loss, gamma, alpha: [...alpha] },
+    loss: { kind: o.loss, gamma: rd.gamma, alpha: [...rd.alpha] },
     seed: o.seed,
     split: o.split,
     epochs: o.epochs,
     batch: o.batch,
+    lr: o.lr,
     augmentCopies: o.augmentCopies,
     oversample: o.oversample,
     recalibrateBatches: o.recalibrateBatches,
+    callbacks: o.callbacks,
     ...o.extraConfig,
   };
+}
+
+export async function trainRun(gpu: Gpu, files: LabelledFile[], o: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  await mkdir(o.out, { recursive: true });
+  const { data, alpha, gamma, modelConfig } = await prepareRunData(gpu, files, o);
+  const model = new Ser3dCnn(gpu, modelConfig, o.seed);
+  const config = runConfigOf(o, { alpha, gamma, modelConfig });
   await writeJsonAtomic(join(o.out, 'config.json'), config);
   if (!o.quiet) {
     console.error(`model: ${model.parameterCount.toLocaleString('en-US')} parameters (width ${o.width}); ${data.train.y.length} training samples after augmentation and oversampling`);
