@@ -3,8 +3,8 @@
 //   keep(i) = (hash32(hash32(i ^ key) + key) >> 8) >= threshold
 //   forward   (ACCUMULATE = false): y[i]  = keep(i) ? x[i]  * scale : 0
 //   backward  (ACCUMULATE = true):  dx[i] += keep(i) ? dy[i] * scale : 0
-// key = hash32(seed ^ hash32(step + 0x9e3779b9)) is computed on the CPU
-// (dropoutKey in src/ref/dropout.ts); threshold = round(rate * 2^24) and
+// key = hash32(seed ^ hash32(step + 0x9e3779b9)) is derived here from the params
+// (once per invocation: two hashes, negligible); threshold = round(rate * 2^24) and
 // scale = 1 / (1 - rate) (inverted dropout). No mask buffer exists: backward
 // regenerates the mask from (seed, step). hash32 is a full-avalanche 32-bit
 // integer hash (xorshift-multiply, constants from Wellons' "lowbias32"), so the
@@ -13,7 +13,7 @@
 // Layout: flat f32 arrays of length n.
 // Dispatch: ceil(n / WG) threads in 1-D, folded into y (grid1d).
 // A slice of a larger tensor (elements base .. base + n) hashes global indices.
-// Bindings: 0 params {n: u32, threshold: u32, scale: f32, key: u32, base: u32},
+// Bindings: 0 params {n: u32, threshold: u32, scale: f32, seed: u32, step: u32, base: u32},
 //           1 src (read: x or dy), 2 dst (read_write: y or dx).
 override WG: u32 = 256;
 override ACCUMULATE: bool = false;
@@ -22,7 +22,8 @@ struct Params {
   n: u32,
   threshold: u32,
   scale: f32,
-  key: u32,
+  seed: u32,
+  step: u32,
   base: u32,
 }
 
@@ -46,7 +47,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= params.n) {
     return;
   }
-  let u = hash32(hash32((params.base + i) ^ params.key) + params.key);
+  let key = hash32(params.seed ^ hash32(params.step + 0x9e3779b9u));
+  let u = hash32(hash32((params.base + i) ^ key) + key);
   let v = select(0.0, src[i] * params.scale, (u >> 8u) >= params.threshold);
   if (ACCUMULATE) {
     dst[i] += v;

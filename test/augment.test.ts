@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AugmentPool, addGaussianNoise, augment, oversample, timeShift } from '../src/data/augment.js';
 import { pitchShift, resampleToLength, timeStretch } from '../src/data/timescale.js';
-import { Rng, deriveSeed } from '../src/data/rng.js';
+import { Rng, deriveSeed } from '../src/util/rng.js';
 import { classCounts } from '../src/data/corpora.js';
 
 const SR = 22050;

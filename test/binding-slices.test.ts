@@ -12,7 +12,7 @@ import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { dropoutBackward, dropoutForward } from '../src/kernels/dropout.js';
 import { gapForward } from '../src/kernels/gap.js';
 import { bnReluMaxpoolBackward, bnReluMaxpoolForward } from '../src/kernels/bn_relu_maxpool.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 /** conv3d's two sets of kernels slice alike; both run where the device has both. */
 const KERNELS: Conv3dKernel[] = (await getGpu()).features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];

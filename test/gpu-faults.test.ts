@@ -15,7 +15,7 @@ import { Engine } from '../src/train/engine.js';
 import { fit, type Dataset } from '../src/train/fit.js';
 import { KERAS_CALLBACKS } from '../src/train/callbacks.js';
 import { readSafetensors } from '../src/model/safetensors.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 /** Fails a test that would otherwise hang. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

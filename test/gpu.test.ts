@@ -4,7 +4,9 @@ import { conv3dKernel } from '../src/kernels/conv3d.js';
 import { Recorder, grid1d, run, timeRecorded } from '../src/kernels/kernel.js';
 import { axpy } from '../src/kernels/axpy.js';
 import { axpyRef } from '../src/ref/axpy.js';
-import { selfTest } from '../src/cli/doctor.js';
+import { selfTest, type DriverProbe } from '../src/cli/doctor.js';
+import { swiftshaderManifest, vulkanIcds } from '../src/kernels/vulkan-icd.js';
+import { runSer } from './util/cli.js';
 
 const gpu = await getGpu();
 
@@ -98,5 +100,28 @@ describe('gpu runtime', () => {
     const ms = await timeRecorded(gpu, (r) => axpy(r, n, 2, xb, yb));
     expect(ms).toBeGreaterThan(0);
     expect((await gpu.readF32(yb, 1))[0]).toBe(2);
+  });
+
+  it('ser doctor --list probes every installed Vulkan driver alone and marks the one this process runs on', async () => {
+    const [json, text] = await Promise.all([runSer(['doctor', '--list', '--json']), runSer(['doctor', '--list'])]);
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout) as { drivers: DriverProbe[] };
+    console.log(out.drivers.map((d) => `${d.inUse ? '*' : ' '} ${d.path}: ${d.adapters.map((a) => a.description).join('; ') || d.error || 'no adapter'}`).join('\n'));
+    expect(out.drivers.map((d) => d.path).sort()).toEqual(vulkanIcds().map((d) => d.path).sort());
+    // This process got its driver the same way the child did (VK_ICD_FILENAMES is inherited), so it is the one marked.
+    const used = out.drivers.filter((d) => d.inUse);
+    expect(used.flatMap((d) => d.adapters.map((a) => a.description))).toContain(gpu.summary.description);
+    const swiftshader = swiftshaderManifest();
+    if (swiftshader) {
+      const d = out.drivers.find((p) => p.path === swiftshader);
+      expect(d?.adapters.map((a) => a.architecture)).toEqual(['swiftshader']);
+      expect(d?.onSearchPath).toBe(false);
+    } else {
+      console.log('SwiftShader is not installed here (bash scripts/setup-swiftshader.sh), so not checked');
+    }
+    expect(text.code, text.stderr).toBe(0);
+    const marked = text.stdout.split('\n').filter((l) => l.startsWith('* '));
+    expect(marked.some((l) => l.includes(gpu.summary.description))).toBe(true);
+    if (out.drivers.some((d) => !d.inUse && d.adapters.length > 0)) expect(text.stdout).toMatch(/VK_ICD_FILENAMES=\S+\.json ser doctor/);
   });
 });

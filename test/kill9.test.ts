@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { removeStaleTemps } from '../src/util/atomic.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 import { getGpu } from '../src/kernels/gpu.js';
 import { Ser3dCnn } from '../src/model/ser3dcnn.js';
 import { Engine } from '../src/train/engine.js';

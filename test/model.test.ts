@@ -5,7 +5,7 @@ import { softmaxFocal } from '../src/autograd/ops.js';
 import { Ser3dCnn } from '../src/model/ser3dcnn.js';
 import { Engine } from '../src/train/engine.js';
 import { ser3dcnnRef, type Weights } from '../src/ref/ser3dcnn.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const gpu = await getGpu();
 const CLASSES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];

@@ -9,7 +9,7 @@ import { fit, TrainingInterrupted, type Dataset } from '../src/train/fit.js';
 import { KERAS_CALLBACKS } from '../src/train/callbacks.js';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { loadModel, saveModel, snapshot } from '../src/model/checkpoint.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const gpu = await getGpu();
 const CLASSES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];

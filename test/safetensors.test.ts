@@ -3,7 +3,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError, MAX_HEADER_BYTES, readSafetensors, writeSafetensors, type TensorEntry } from '../src/model/safetensors.js';
-import { Rng } from '../src/data/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ser-safetensors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { apportion, leaveOneSpeakerOut, splitItems, type Split } from '../src/data/split.js';
-import { Rng, deriveSeed } from '../src/data/rng.js';
+import { Rng, deriveSeed } from '../src/util/rng.js';
 import { classCounts, scanCorpus } from '../src/data/corpora.js';
 
 interface It {

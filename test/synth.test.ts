@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { EMOTIONS, SPEAKERS, scanSynthCorpus, speakerVoice, synthesizeUtterance, writeSyntheticCorpus, type Emotion } from '../src/data/synth.js';
-import { deriveSeed } from '../src/data/rng.js';
+import { deriveSeed } from '../src/util/rng.js';
 import { fftRef as fft } from '../src/ref/melspec.js';
 
 const FS = 22050;

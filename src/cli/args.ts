@@ -4,13 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** An error meant for the user: printed as one line, without a stack trace. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../util/errors.js';
+
+export { UsageError };
 
 export interface Parsed {
   values: Record<string, string | boolean | (string | boolean)[] | undefined>;

@@ -1,19 +1,31 @@
 // `ser doctor`: which adapter we run on, what it offers, and whether a kernel
-// computes the right answer on it.
-import { createGpu, listAdapters, type Gpu } from '../kernels/gpu.js';
+// computes the right answer on it; `--list`: every adapter and Vulkan driver.
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGpu, listAdapters, type AdapterSummary, type Gpu } from '../kernels/gpu.js';
+import { ICD_ENV, icdOverride, vulkanIcds, type IcdManifest } from '../kernels/vulkan-icd.js';
 import { axpy } from '../kernels/axpy.js';
 import { conv3dKernel } from '../kernels/conv3d.js';
 import { run } from '../kernels/kernel.js';
 import { axpyRef } from '../ref/axpy.js';
-import { parse, str } from './args.js';
+import { parse, str, UsageError } from './args.js';
 
-const HELP = `Usage: ser doctor [--list] [--backend NAME] [--adapter NAME] [--json]
+const HELP = `Usage: ser doctor [--list [--this-process]] [--backend NAME] [--adapter NAME] [--json]
 
 Prints the WebGPU adapter (vendor, architecture, description, backend), the
 limits and features the kernels use, and runs a self-test kernel.
 Exits non-zero with a one-line reason when no usable adapter exists.
 
-  --list           list every adapter Dawn can see, then exit
+The Vulkan loader picks a process's drivers when it starts: those installed in
+its search directories, or the manifests named by ${ICD_ENV} (e.g.
+${ICD_ENV}=/usr/lib/chromium/vk_swiftshader_icd.json ser doctor runs on
+SwiftShader).
+
+  --list           list the adapters Dawn sees in this process, then every
+                   installed Vulkan driver (ICD manifest), each probed in a child
+                   process with ${ICD_ENV} set to it; then exit
+  --this-process   with --list: only this process's adapters, no probing
   --backend NAME   Dawn backend (vulkan, metal, d3d12, opengl); env SER_BACKEND
   --adapter NAME   adapter name as --list prints it; env SER_ADAPTER
   --json           machine-readable output`;
@@ -48,16 +60,18 @@ export async function selfTest(gpu: Gpu): Promise<{ ok: boolean; maxError: numbe
 }
 
 export async function doctor(argv: string[]): Promise<number> {
-  const args = parse(argv, { list: { type: 'boolean' }, backend: { type: 'string' }, adapter: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  const args = parse(argv, { list: { type: 'boolean' }, 'this-process': { type: 'boolean' }, backend: { type: 'string' }, adapter: { type: 'string' }, json: { type: 'boolean' } }, HELP);
   if (!args) return 0;
   const { values } = args;
-  if (values.list) {
-    const all = await listAdapters();
-    if (values.json) console.log(JSON.stringify(all));
-    else if (all.length === 0) console.log('no adapters found');
-    else for (const a of all) console.log(`${a.backend.padEnd(8)} ${a.description || a.device}  (${a.vendor}, ${a.architecture})`);
-    return all.length > 0 ? 0 : 1;
+  if (values['this-process'] && !values.list) throw new UsageError('--this-process only goes with --list');
+  if (values.list && values['this-process']) {
+    const here = await listAdapters();
+    if (values.json) console.log(JSON.stringify(here));
+    else if (here.length === 0) console.log('no adapters found');
+    else for (const a of here) console.log(adapterLine(a));
+    return here.length > 0 ? 0 : 1;
   }
+  if (values.list) return listEverything(Boolean(values.json));
   const gpu = await createGpu({ backend: str(values.backend), adapter: str(values.adapter) });
   const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, (gpu.limits as unknown as Record<string, number>)[k]]));
   const test = await selfTest(gpu);
@@ -80,6 +94,73 @@ export async function doctor(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+export interface DriverProbe extends IcdManifest {
+  /** Adapters Dawn sees in a process whose only driver is this one. */
+  adapters: AdapterSummary[];
+  /** Whether this process uses it (one of its adapters is one Dawn sees here). */
+  inUse: boolean;
+  /** Why the probe gave no answer (the child crashed or hung). */
+  error?: string;
+}
+
+const SER_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ser.js');
+
+/** `ser doctor --list --this-process --json` in a child process that loads only `manifest`. */
+function probeDriver(manifest: string): Promise<{ adapters: AdapterSummary[]; error?: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, [ICD_ENV]: manifest };
+  // The child must see this driver alone: VK_DRIVER_FILES (VK_ICD_FILENAMES' newer name) would win over it, VK_ADD_DRIVER_FILES add to it.
+  delete env.VK_DRIVER_FILES;
+  delete env.VK_ADD_DRIVER_FILES;
+  return new Promise((done) => {
+    execFile(process.execPath, [SER_BIN, 'doctor', '--list', '--this-process', '--json'], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const json = stdout.split('\n').find((l) => l.startsWith('['));
+      if (json) return done({ adapters: JSON.parse(json) as AdapterSummary[] });
+      const why = stderr.split('\n').find((l) => l.trim() && !l.startsWith('Warning: maxDynamic')) ?? err?.message ?? 'no output';
+      done({ adapters: [], error: err?.killed ? 'probe timed out' : why.trim() });
+    });
+  });
+}
+
+/** This process's adapters, then every installed Vulkan driver probed on its own. */
+export async function listDrivers(): Promise<{ adapters: AdapterSummary[]; drivers: DriverProbe[] }> {
+  const adapters = await listAdapters();
+  const same = (a: AdapterSummary, b: AdapterSummary): boolean => a.description === b.description && a.vendor === b.vendor;
+  const drivers = await Promise.all(
+    vulkanIcds().map(async (icd) => {
+      const probe = await probeDriver(icd.path);
+      return { ...icd, ...probe, inUse: probe.adapters.some((a) => adapters.some((h) => same(a, h))) };
+    }),
+  );
+  return { adapters, drivers };
+}
+
+async function listEverything(json: boolean): Promise<number> {
+  const { adapters, drivers } = await listDrivers();
+  const found = adapters.length > 0 || drivers.some((d) => d.adapters.length > 0);
+  if (json) {
+    console.log(JSON.stringify({ adapters, drivers, icdOverride: icdOverride() }));
+    return found ? 0 : 1;
+  }
+  const override = icdOverride();
+  console.log(`adapters in this process${override.length ? ` (${ICD_ENV}=${override.join(':')})` : ''}:`);
+  if (adapters.length === 0) console.log('  none');
+  for (const a of adapters) console.log(`  ${adapterLine(a)}`);
+  console.log('\nVulkan drivers installed, each probed alone (* = used by this process):');
+  if (drivers.length === 0) console.log('  none: no Vulkan ICD manifest found (bash scripts/setup-webgpu.sh installs lavapipe)');
+  const width = Math.max(0, ...drivers.map((d) => d.path.length));
+  for (const d of drivers) {
+    const what = d.adapters.length ? d.adapters.map((a) => `${a.description || a.device} (${a.vendor}, ${a.architecture})`).join('; ') : `no adapter${d.error ? `: ${d.error}` : ''}`;
+    console.log(`${d.inUse ? '*' : ' '} ${d.path.padEnd(width)}  ${what}${d.onSearchPath ? '' : `  [only with ${ICD_ENV}]`}`);
+  }
+  const other = drivers.find((d) => !d.inUse && d.adapters.length > 0);
+  if (other) console.log(`\nTo run on another driver, name its manifest when starting the command, e.g.\n  ${ICD_ENV}=${other.path} ser doctor`);
+  return found ? 0 : 1;
+}
+
+function adapterLine(a: AdapterSummary): string {
+  return `${a.backend.padEnd(8)} ${a.description || a.device}  (${a.vendor}, ${a.architecture})`;
 }
 
 function yn(b: boolean): string {

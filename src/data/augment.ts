@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Rng, deriveSeed } from './rng.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { pitchShift, timeStretch } from './timescale.js';
 
 export interface AugmentOptions {

@@ -5,7 +5,7 @@
 // rather than aborting the scan, because real copies of these corpora contain strays.
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../util/errors.js';
 
 /** The 7 classes, in label order. */
 export const EMOTIONS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'] as const;

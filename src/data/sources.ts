@@ -2,7 +2,7 @@
 // synthetic corpus (`synth=DIR`, as `ser demo` writes it).
 import { resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../util/errors.js';
 import { EMOTIONS, formatScanSummary, parseDataSpecs, scanCorpora, type Item, type Skipped } from './corpora.js';
 import { scanSynthCorpus } from './synth.js';
 

@@ -2,7 +2,7 @@
 // within one item of its share of every class); `speaker` keeps each speaker in exactly
 // one subset so a model is scored on voices it never heard, and balances classes as far
 // as whole speakers allow. Subsets keep the input order, so they read like the scan.
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export type SplitMode = 'random' | 'speaker';
 

@@ -11,7 +11,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
-import { Rng, deriveSeed } from './rng.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { makeSentence, planUtterance } from './synth/prosody.js';
 import { render } from './synth/voice.js';
 import { EMOTIONS, SIGNATURES, SPEAKERS, sampleParams, speakerVoice, type Emotion } from './synth/voices.js';

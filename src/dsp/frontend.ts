@@ -7,7 +7,19 @@ import { fftPower, fusedFftSize, pairCount, stftFrames, stftMel, twiddles } from
 import { melProject } from '../kernels/mel_project.js';
 import { clipMinMax, powerToDb } from '../kernels/power_to_db.js';
 import { filterRanges, melFilterbank, type MelNorm, type MelScale } from './mel.js';
-import { frameCount, hannPeriodic } from '../ref/melspec.js';
+
+// The frame count and the window are written here, not taken from src/ref/melspec.ts,
+// so that the librosa goldens and the reference check this code rather than share it.
+
+/** Frames of a centred STFT (librosa center=True): 1 + floor(n / hop). */
+export function frameCount(n: number, hop: number): number {
+  return 1 + Math.floor(n / hop);
+}
+
+/** The periodic Hann window (scipy get_window('hann', n, fftbins=True)), uploaded once per front end. */
+function hannWindow(n: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / n));
+}
 
 export interface FrontendSettings {
   sampleRate: number;
@@ -116,7 +128,7 @@ export class MelFrontend {
       const fb = melFilterbank({ ...s, scale: s.melScale, norm: s.melNorm });
       const bins = s.nFft / 2 + 1;
       c = {
-        window: this.gpu.upload(Float32Array.from(hannPeriodic(s.nFft)), 'hann window'),
+        window: this.gpu.upload(hannWindow(s.nFft), 'hann window'),
         twiddle: this.gpu.upload(twiddles(s.nFft), 'fft twiddles'),
         fb: this.gpu.upload(Float32Array.from(fb), 'mel filterbank'),
         ranges: this.gpu.upload(filterRanges(fb, s.nMels, bins), 'mel ranges'),

@@ -1,8 +1,8 @@
 // Inverted dropout on the GPU with a counter-based mask: the mask is a hash of
 // (seed, step, element index), so backward regenerates it instead of storing it.
-// Reference and the shared key/threshold arithmetic: src/ref/dropout.ts.
+// Reference: src/ref/dropout.ts, an independent implementation of the same mask
+// function (test/dropout.test.ts compares the two bit for bit).
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
-import { dropoutKey, dropoutThreshold } from '../ref/dropout.js';
 
 export interface DropoutShape {
   n: number;
@@ -21,7 +21,8 @@ export const DROPOUT: KernelSpec = {
     ['n', 'u32'],
     ['threshold', 'u32'],
     ['scale', 'f32'],
-    ['key', 'u32'],
+    ['seed', 'u32'],
+    ['step', 'u32'],
     ['base', 'u32'],
   ],
   inputs: ['src'],
@@ -36,7 +37,8 @@ function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: Dropout
   // Slices of a tensor larger than one binding hash their global element indices, so the mask does not depend on slicing.
   for (const run of bindingRuns(r.gpu, s.n, [4])) {
     r.dispatch(DROPOUT, {
-      params: { n: run.count, threshold: dropoutThreshold(rate), scale: 1 / (1 - rate), key: dropoutKey(s.seed, s.step), base: run.start },
+      // The top 24 bits of the hash are compared with round(rate · 2^24): P(keep) = 1 − rate.
+      params: { n: run.count, threshold: Math.min(1 << 24, Math.round(rate * (1 << 24))), scale: 1 / (1 - rate), seed: s.seed >>> 0, step: s.step >>> 0, base: run.start },
       buffers: { src: rowRange(src, run, 4), dst: rowRange(dst, run, 4) },
       constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
       workgroups: grid1d(r.gpu, run.count, WG),

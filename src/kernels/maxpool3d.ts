@@ -3,22 +3,9 @@
 // Reference: src/ref/maxpool3d.ts.
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
 
-export interface Maxpool3dShape {
-  n: number;
-  d: number;
-  h: number;
-  w: number;
-  c: number;
-  /** Window and stride along D, H, W. */
-  pd: number;
-  ph: number;
-  pw: number;
-}
+import { maxpool3dOutShape, type Maxpool3dShape } from './maxpool3d_shape.js';
 
-/** Output spatial sizes: floor(size / window), the remainder dropped. */
-export function maxpool3dOutShape(s: Maxpool3dShape): { od: number; oh: number; ow: number } {
-  return { od: Math.floor(s.d / s.pd), oh: Math.floor(s.h / s.ph), ow: Math.floor(s.w / s.pw) };
-}
+export { maxpool3dOutShape, type Maxpool3dShape };
 
 export const MAXPOOL3D_FORWARD: KernelSpec = {
   shader: 'maxpool3d_forward',

@@ -16,7 +16,7 @@
 import type { Gpu } from '../kernels/gpu.js';
 import { Graph, Parameter, State, Tensor } from '../autograd/tensor.js';
 import { batchnorm, batchnormReluMaxpool, conv3d, dense, dropout, globalAvgPool, relu, type BatchNormParams } from '../autograd/ops.js';
-import { Rng } from '../data/rng.js';
+import { Rng } from '../util/rng.js';
 
 export interface ModelConfig {
   /** Class names, in label order. */

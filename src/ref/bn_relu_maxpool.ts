@@ -3,7 +3,7 @@
 import { batchnormBackwardRef, batchnormForwardInferenceRef, batchnormForwardTrainRef } from './batchnorm.js';
 import { reluBackwardRef, reluForwardRef } from './relu.js';
 import { maxpool3dBackwardRef, maxpool3dForwardRef } from './maxpool3d.js';
-import type { Maxpool3dShape } from '../kernels/maxpool3d.js';
+import type { Maxpool3dShape } from '../kernels/maxpool3d_shape.js';
 
 export interface BnReluMaxpoolRef {
   y: Float64Array;

@@ -2,7 +2,7 @@
 // the plain seven-fold loop so it shares nothing with the GPU's implicit GEMM.
 // Layouts as in docs/KERNELS.md: x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],
 // b [Cout], y [N, OD, OH, OW, Cout].
-import { conv3dOutShape, conv3dPads, type Conv3dShape } from '../kernels/conv3d.js';
+import { conv3dOutShape, conv3dPads, type Conv3dShape } from '../kernels/conv3d_shape.js';
 
 type Arr = ArrayLike<number>;
 

@@ -1,5 +1,6 @@
-// The counter-based dropout mask, shared by the GPU dispatcher (key and threshold)
-// and the float64 reference (the whole mask), so both compute the same bits.
+// The counter-based dropout mask in plain TypeScript: the reference that
+// shaders/dropout.wgsl (which derives the same key and mask on the GPU) must match bit
+// for bit. Also the masks the PyTorch peer applies in the parity test.
 
 /** Wellons' "lowbias32" xorshift-multiply hash; identical to hash32 in shaders/dropout.wgsl. */
 export function hash32(x: number): number {

@@ -1,4 +1,4 @@
-import { maxpool3dOutShape, type Maxpool3dShape } from '../kernels/maxpool3d.js';
+import { maxpool3dOutShape, type Maxpool3dShape } from '../kernels/maxpool3d_shape.js';
 
 /** Window maxima and their flat input indices (first maximum on ties, scanning d, h, w), in float64. */
 export function maxpool3dForwardRef(x: ArrayLike<number>, s: Maxpool3dShape): { y: Float64Array; argmax: Uint32Array } {

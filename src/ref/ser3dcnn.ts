@@ -10,7 +10,7 @@ import { dropoutBackwardRef, dropoutForwardRef } from './dropout.js';
 import { gapBackwardRef, gapForwardRef } from './gap.js';
 import { denseBackwardRef, denseForwardRef } from './dense.js';
 import { softmaxFocalRef } from './softmax_focal.js';
-import type { Conv3dShape } from '../kernels/conv3d.js';
+import type { Conv3dShape } from '../kernels/conv3d_shape.js';
 
 export type Weights = Record<string, Float64Array>;
 type Shape = number[];

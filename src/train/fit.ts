@@ -15,8 +15,8 @@ import type { Ser3dCnn } from '../model/ser3dcnn.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { Engine, NonFiniteLossError } from './engine.js';
 import { initialCallbackState, onEpochEnd, type CallbackConfig, type CallbackState, type EpochLogs } from './callbacks.js';
-import { Rng, deriveSeed } from '../data/rng.js';
-import { ProgressBar } from '../cli/progress.js';
+import { Rng, deriveSeed } from '../util/rng.js';
+import { ProgressBar } from '../util/progress.js';
 import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { trainingCurvesSvg } from './report.js';
 

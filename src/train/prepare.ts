@@ -10,8 +10,8 @@ import { resample } from '../dsp/resample.js';
 import { MelFrontend, type FrontendSettings } from '../dsp/frontend.js';
 import { FeatureCache } from '../dsp/feature-cache.js';
 import { augmentBatch, oversample } from '../data/augment.js';
-import { deriveSeed } from '../data/rng.js';
-import { ProgressBar } from '../cli/progress.js';
+import { deriveSeed } from '../util/rng.js';
+import { ProgressBar } from '../util/progress.js';
 import type { Dataset } from './fit.js';
 
 export interface LabelledFile {

@@ -1,7 +1,7 @@
 // Small audio files of every shape the robustness tests need, encoded by hand so
 // that each byte of a broken header is deliberate: good WAV and AIFF, truncated,
 // empty, zero-sample, lying about its size, an unsupported encoding.
-import { Rng } from '../../src/data/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** A voiced-looking test signal: a gliding tone with harmonics and a little noise, in [-0.5, 0.5]. */
 export function testSignal(seconds: number, sampleRate: number, seed = 1): Float32Array {

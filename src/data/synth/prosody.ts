@@ -1,7 +1,7 @@
 // From a "sentence" (syllables: consonant + vowel, some stressed) and an utterance's
 // parameters to per-sample control tracks: pitch, voicing and frication amplitudes,
 // formant targets. The renderer in voice.ts turns the tracks into a waveform.
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import type { UtteranceParams } from './voices.js';
 
 export type Consonant = 'stop' | 'fricative' | 'nasal';

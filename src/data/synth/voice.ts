@@ -5,7 +5,7 @@
 //   → cascade of four formant resonators (targets smoothed = vowel transitions)
 //   + parallel noise resonator for bursts and fricatives
 //   → lip radiation (first difference) → gain → room noise floor → soft limiter.
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import type { Plan } from './prosody.js';
 import type { UtteranceParams } from './voices.js';
 

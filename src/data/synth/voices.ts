@@ -1,7 +1,7 @@
 // The parameter tables of the synthetic corpus: one prosodic signature per emotion,
 // one voice per speaker. docs/SYNTH.md prints both tables with their sources.
 import { EMOTIONS, type Emotion } from '../corpora.js';
-import { Rng, deriveSeed } from '../rng.js';
+import { Rng, deriveSeed } from '../../util/rng.js';
 
 export { EMOTIONS, type Emotion };
 
