@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropoutMaskRef } from '../src/ref/dropout.js';
-import { dropoutLayerSeed } from '../src/autograd/ops.js';
+import { dropoutLayerSeed } from '../src/model/architecture.js';
 import type { Gpu } from '../src/kernels/gpu.js';
 import type { Ser3dCnn } from '../src/model/ser3dcnn.js';
 import { saveModel } from '../src/model/checkpoint.js';

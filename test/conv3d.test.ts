@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import {
@@ -7,13 +7,13 @@ import {
   conv3dForward,
   conv3dOutShape,
   CONV3D_WEIGHT_SUBGROUP_BLOCK,
-  conv3dKernel,
   conv3dWeightSplits,
   type Conv3dKernel,
   type Conv3dOptions,
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
+import { dot, expectClose, expectGradient, makeRng, uniform } from './util/check.js';
 
 const gpu = await getGpu();
 
@@ -23,29 +23,14 @@ const TOL = {
   backward_input: { atol: 2e-5, rtol: 1e-4 },
   backward_weight: { atol: 5e-5, rtol: 1e-4 },
   backward_bias: { atol: 5e-5, rtol: 1e-4 },
+  /** The float64 reference's gradients against central differences (step 1e-6). */
+  refGradient: { atol: 1e-7, rtol: 1e-6 },
 } as const;
 
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
-}
+/** n values in [-1, 1) from `seed`. */
+const random = (n: number, seed: number): Float32Array => uniform(makeRng(seed), n);
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
-
-function compare(label: string, got: Float32Array, want: ArrayLike<number>, tol: { atol: number; rtol: number }): void {
-  let maxDiff = 0;
-  let worst = -1;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i]! - want[i]!);
-    maxDiff = Math.max(maxDiff, d);
-    if (d > tol.atol + tol.rtol * Math.abs(want[i]!) && worst < 0) worst = i;
-  }
-  console.log(`${label}: max diff ${maxDiff.toExponential(2)}`);
-  expect(worst, `${label}: first mismatch at ${worst}: got ${got[worst]}, want ${want[worst]}`).toBe(-1);
-}
 
 const sh = (n: number, d: number, h: number, w: number, cin: number, cout: number, k: [number, number, number], padding: 'same' | 'valid'): Conv3dShape => ({
   n, d, h, w, cin, cout, kd: k[0], kh: k[1], kw: k[2], padding,
@@ -85,13 +70,39 @@ const CASES: Case[] = [
 ];
 
 // Both sets of kernels run here when the device has 8-lane subgroups (lavapipe does);
-// training uses conv3dKernel(gpu).
+// SwiftShader's 4-lane subgroups leave only the direct kernels.
 const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];
+const SHADERS: Record<Conv3dKernel, string[]> = {
+  subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
+  direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
+};
 
-it('the device runs the subgroup kernels where it has 8-lane subgroups', () => {
-  console.log(`subgroups: ${gpu.features.subgroups}, shuffle8: ${gpu.features.shuffle8}, default kernels: ${conv3dKernel(gpu)}`);
-  expect(conv3dKernel(gpu)).toBe(gpu.features.shuffle8 ? 'subgroup' : 'direct');
-  if (!gpu.features.shuffle8) expect(() => run(gpu, (r) => conv3dForward(r, gpu.upload(new Float32Array(4)), gpu.upload(new Float32Array(4)), gpu.upload(new Float32Array(4)), null, sh(1, 1, 1, 1, 1, 1, [1, 1, 1], 'same'), { kernel: 'subgroup' }))).toThrow(/subgroup/);
+it('called without a kernel option, every direction dispatches the subgroup shaders exactly where the probe found 8-lane shuffles', () => {
+  console.log(`subgroups: ${gpu.features.subgroups}, shuffle8: ${gpu.features.shuffle8}`);
+  // Every dispatch asks the pipeline cache for its shader by name, cached or not.
+  const pipeline = vi.spyOn(gpu, 'pipeline');
+  const s = sh(1, 1, 2, 2, 1, 4, [1, 1, 1], 'same');
+  const owned: GPUBuffer[] = [];
+  const buf = (): GPUBuffer => {
+    owned.push(gpu.upload(new Float32Array(16)));
+    return owned[owned.length - 1]!;
+  };
+  let ran = new Set<string>();
+  try {
+    run(gpu, (r) => {
+      conv3dForward(r, buf(), buf(), buf(), null, s);
+      conv3dBackwardInput(r, buf(), buf(), buf(), s);
+      conv3dBackwardWeight(r, buf(), buf(), buf(), buf(), s);
+    });
+    ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
+  } finally {
+    pipeline.mockRestore();
+  }
+  const [expected, other] = gpu.features.shuffle8 ? (['subgroup', 'direct'] as const) : (['direct', 'subgroup'] as const);
+  for (const shader of SHADERS[expected]) expect(ran, `${shader} did not run`).toContain(shader);
+  for (const shader of SHADERS[other]) expect(ran, `${shader} ran`).not.toContain(shader);
+  if (!gpu.features.shuffle8) expect(() => run(gpu, (r) => conv3dForward(r, buf(), buf(), buf(), null, s, { kernel: 'subgroup' }))).toThrow(/subgroup/);
+  for (const b of owned) b.destroy();
 });
 
 for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs the float64 reference`, () => {
@@ -112,11 +123,11 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
         conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, kernel });
         conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, { kernel });
       });
-      compare(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
-      compare(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
+      expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
+      expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
       const ref = conv3dBackwardWeightRef(dy, x, s);
-      compare(`${name} backward_weight`, await gpu.readF32(dwb, w.length), ref.dw, TOL.backward_weight);
-      compare(`${name} backward_bias`, await gpu.readF32(dbb, s.cout), ref.db, TOL.backward_bias);
+      expectClose(`${name} backward_weight`, await gpu.readF32(dwb, w.length), ref.dw, TOL.backward_weight);
+      expectClose(`${name} backward_bias`, await gpu.readF32(dbb, s.cout), ref.db, TOL.backward_bias);
       for (const buf of [xb, wb, bb, dyb, yb, dxb, dwb, dbb]) buf!.destroy();
     });
   }
@@ -128,7 +139,7 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
     const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
     const yb = gpu.upload(new Float32Array(size(conv3dOutShape(s))).fill(NaN));
     run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s, { kernel }));
-    compare('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), TOL.forward);
+    expectClose('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), TOL.forward);
   });
 
   it('backward_weight splits a long position reduction across workgroups and sums the partials', async () => {
@@ -143,8 +154,8 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
     const dbb = gpu.upload(new Float32Array(4));
     run(gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, { kernel }));
     const ref = conv3dBackwardWeightRef(dy, x, s);
-    compare('split-K backward_weight', await gpu.readF32(dwb, 9 * 16), ref.dw, TOL.backward_weight);
-    compare('split-K backward_bias', await gpu.readF32(dbb, 4), ref.db, TOL.backward_bias);
+    expectClose('split-K backward_weight', await gpu.readF32(dwb, 9 * 16), ref.dw, TOL.backward_weight);
+    expectClose('split-K backward_bias', await gpu.readF32(dbb, 4), ref.db, TOL.backward_bias);
   });
 
   it('backward functions add into their gradients (dx, dw, db keep prior content); db may be null', async () => {
@@ -164,10 +175,10 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
     });
     const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
     const ref = conv3dBackwardWeightRef(dy, x, s);
-    compare('dx += ', await gpu.readF32(dxb!, x.length), dx, TOL.backward_input);
-    compare('dw += ', await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
-    compare('db += ', await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
-    compare('dw += with db null', await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
+    expectClose('dx += ', await gpu.readF32(dxb!, x.length), dx, TOL.backward_input);
+    expectClose('dw += ', await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
+    expectClose('db += ', await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
+    expectClose('dw += with db null', await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
   });
 
   it('rejects buffers the vec4 bindings cannot cover', () => {
@@ -188,32 +199,13 @@ describe('conv3d reference gradients vs central finite differences (float64)', (
       const w = Float64Array.from(random(s.kd * s.kh * s.kw * s.cin * s.cout, 22));
       const b = Float64Array.from(random(s.cout, 23));
       const g = Float64Array.from(random(size(conv3dOutShape(s)), 24));
-      const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array): number => conv3dForwardRef(xx, ww, bb, s).reduce((a, v, i) => a + v * g[i]!, 0);
-      const eps = 1e-6;
-      const numeric = (arr: Float64Array, i: number): number => {
-        const v = arr[i]!;
-        arr[i] = v + eps;
-        const up = loss(x, w, b);
-        arr[i] = v - eps;
-        const down = loss(x, w, b);
-        arr[i] = v;
-        return (up - down) / (2 * eps);
-      };
       const dx = conv3dBackwardInputRef(g, w, s);
       const { dw, db } = conv3dBackwardWeightRef(g, x, s);
-      let maxDiff = 0;
-      for (const [arr, grad] of [
-        [x, dx],
-        [w, dw],
-        [b, db],
-      ] as const) {
-        for (let i = 0; i < arr.length; i++) {
-          const d = Math.abs(numeric(arr, i) - grad[i]!);
-          maxDiff = Math.max(maxDiff, d);
-          expect(d, `element ${i}`).toBeLessThan(1e-7 + 1e-6 * Math.abs(grad[i]!));
-        }
-      }
-      console.log(`finite differences ${JSON.stringify(s)}: max diff ${maxDiff.toExponential(2)}`);
+      const tol = TOL.refGradient;
+      const label = `${s.kd}×${s.kh}×${s.kw} ${s.padding}`;
+      expectGradient(`${label} dx`, (xx) => dot(conv3dForwardRef(xx, w, b, s), g), x, dx, tol);
+      expectGradient(`${label} dw`, (ww) => dot(conv3dForwardRef(x, ww, b, s), g), w, dw, tol);
+      expectGradient(`${label} db`, (bb) => dot(conv3dForwardRef(x, w, bb, s), g), b, db, tol);
     });
   }
 });

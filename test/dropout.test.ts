@@ -9,6 +9,7 @@ const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
   forward: { atol: 0, rtol: 1e-6 },
+  mask: { atol: 0, rtol: 0 },
   backward: { atol: 1e-7, rtol: 1e-6 },
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
@@ -46,19 +47,34 @@ describe('dropout', () => {
     }
   });
 
-  it('keeps 1 - rate of the elements within 5 standard deviations, scaled by 1 / (1 - rate)', async () => {
-    const n = 1 << 16;
-    const x = new Float32Array(n).fill(1);
-    for (const rate of [0.2, 0.5]) {
-      const y = await forward(x, { n, rate, seed: 99, step: 0 });
-      const kept = y.filter((v) => v !== 0);
-      const p = 1 - rate;
+  // Step 0 (the first step of a run), seeds and steps near 2^32 (the key's additions
+  // wrap), a rate at each end.
+  const MASKS: Omit<DropoutShape, 'n'>[] = [
+    { rate: 0.2, seed: 0, step: 0 },
+    { rate: 0.5, seed: 99, step: 0 },
+    { rate: 0.3, seed: 0xffffffff, step: 1 },
+    { rate: 0.4, seed: 2 ** 31 + 12345, step: 0xfffffffe },
+    { rate: 0.05, seed: 4_000_000_000, step: 123_456 },
+    { rate: 0.9, seed: 7, step: 2 ** 31 },
+  ];
+  for (const m of MASKS) {
+    it(`mask equals the reference's, keeps 1 - rate of the elements, scales by 1 / (1 - rate): rate ${m.rate}, seed ${m.seed}, step ${m.step}`, async () => {
+      const n = 1 << 16;
+      const y = await forward(new Float32Array(n).fill(1), { n, ...m });
+      const want = dropoutMaskRef(n, m.rate, m.seed, m.step);
+      const kept = y.reduce((t, v) => t + (v !== 0 ? 1 : 0), 0);
+      const wantKept = want.reduce((t, v) => t + v, 0);
+      const p = 1 - m.rate;
       const sd = Math.sqrt(n * p * (1 - p));
-      console.log(`dropout rate ${rate}: kept ${kept.length} of ${n}, expected ${(n * p).toFixed(0)} ± ${sd.toFixed(0)}`);
-      expect(Math.abs(kept.length - n * p)).toBeLessThan(5 * sd);
-      expect(kept.every((v) => Math.abs(v - 1 / p) < 1e-6)).toBe(true);
-    }
-  });
+      console.log(`rate ${m.rate} seed ${m.seed} step ${m.step}: kept ${kept} of ${n} (reference ${wantKept}), expected ${(n * p).toFixed(0)} ± ${sd.toFixed(0)}`);
+      // Exact, element by element: a threshold off by 2^24 / n steps (rate off by 1.5e-5) moves one
+      // element on average; the keep fraction below catches only gross errors, the count any.
+      expectClose('mask vs dropoutMaskRef', Uint8Array.from(y, (v) => (v !== 0 ? 1 : 0)), want, TOL.mask!);
+      expect(kept).toBe(wantKept);
+      expect(Math.abs(kept - n * p)).toBeLessThan(5 * sd);
+      expect(y.every((v) => v === 0 || v === Math.fround(1 / p))).toBe(true);
+    });
+  }
 
   it('is deterministic by (seed, step) and differs across steps and seeds', async () => {
     const n = 4096;

@@ -59,10 +59,12 @@ function resolved(imp: Import): string {
 const layerOf = (path: string): string | null => (path.startsWith(`${SRC}/`) ? path.split('/')[1]! : null);
 
 /**
- * Plain-arithmetic modules any layer may use: shape objects and their output sizes,
- * and the mel filterbank (checked against librosa's own matrix in test/melspec.test.ts).
+ * Plain-data modules any layer may use: shape objects and their output sizes, the
+ * network's layer table and Keras' defaults (src/model/architecture.ts), and the mel
+ * filterbank (checked against librosa's own matrix in test/melspec.test.ts).
  */
-const SHARED = (path: string): boolean => /^src\/kernels\/\w+_shape\.ts$/.test(path) || path === 'src/dsp/mel.ts';
+const SHARED = (path: string): boolean =>
+  /^src\/kernels\/\w+_shape\.ts$/.test(path) || path === 'src/dsp/mel.ts' || path === 'src/model/architecture.ts';
 
 describe('module layers', () => {
   const all = files(SRC);

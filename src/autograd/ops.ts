@@ -1,6 +1,7 @@
 // Differentiable ops: each runs its forward kernels now and records a closure
 // that runs its backward kernels later. Shapes are channels-last (docs/KERNELS.md).
 import { Graph, Parameter, State, Tensor } from './tensor.js';
+import { BN_EPS, BN_MOMENTUM, dropoutLayerSeed } from '../model/architecture.js';
 import { conv3dForward, conv3dBackwardInput, conv3dBackwardWeight, conv3dOutShape, type Conv3dShape } from '../kernels/conv3d.js';
 import { batchnormForwardTrain, batchnormForwardInference, batchnormBackward, batchnormStatistics } from '../kernels/batchnorm.js';
 import { bnReluMaxpoolForward, bnReluMaxpoolBackward } from '../kernels/bn_relu_maxpool.js';
@@ -33,8 +34,8 @@ export interface BatchNormParams {
   runningVar: State;
 }
 
-/** Batch norm over every position of each channel (the last axis); Keras momentum 0.99, epsilon 1e-3. */
-export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = 0.99, eps = 1e-3): Tensor {
+/** Batch norm over every position of each channel (the last axis); Keras' momentum and epsilon by default. */
+export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = BN_MOMENTUM, eps = BN_EPS): Tensor {
   const c = x.shape[x.shape.length - 1]!;
   const m = x.size / c;
   const s = { m, c, momentum: g.bnMomentum ?? momentum, eps };
@@ -59,7 +60,7 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = 0.
  * routes the pooled gradient to the window maxima that were positive, then through
  * batch norm.
  */
-export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, pool: readonly [number, number, number], momentum = 0.99, eps = 1e-3): Tensor {
+export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, pool: readonly [number, number, number], momentum = BN_MOMENTUM, eps = BN_EPS): Tensor {
   const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
   const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2], eps };
   const y = g.tensor([n, Math.floor(d / pool[0]), Math.floor(h / pool[1]), Math.floor(w / pool[2]), c], true, 'bn_relu_maxpool');
@@ -99,11 +100,6 @@ export function maxpool3d(g: Graph, x: Tensor, pool: readonly [number, number, n
   maxpool3dForward(g.r, y.buffer, argmax, x.buffer, s);
   g.record(y, () => maxpool3dBackward(g.r, g.gradOf(x), g.gradOf(y), argmax, s));
   return y;
-}
-
-/** The dropout seed of the k-th dropout layer of a graph with seed `seed`. */
-export function dropoutLayerSeed(seed: number, layer: number): number {
-  return (seed * 1000 + layer) >>> 0;
 }
 
 /** Inverted dropout; the identity outside training. Masks come from a counter RNG keyed by (seed, step, layer). */

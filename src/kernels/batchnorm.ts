@@ -8,6 +8,7 @@
 // then one thread per channel adds its chunks. The forward pass reduces twice
 // (mean, then squares of x - mean) so the variance never subtracts two large sums.
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
+import { BN_EPS, BN_MOMENTUM } from '../model/architecture.js';
 
 export interface BatchnormShape {
   /** Rows: every position of a channel (N*D*H*W, or N). */
@@ -20,8 +21,7 @@ export interface BatchnormShape {
   momentum?: number;
 }
 
-export const BN_EPS = 1e-3;
-export const BN_MOMENTUM = 0.99;
+export { BN_EPS, BN_MOMENTUM };
 
 export const BATCHNORM_REDUCE: KernelSpec = {
   shader: 'batchnorm_reduce',

@@ -17,6 +17,7 @@ import type { Gpu } from '../kernels/gpu.js';
 import { Graph, Parameter, State, Tensor } from '../autograd/tensor.js';
 import { batchnorm, batchnormReluMaxpool, conv3d, dense, dropout, globalAvgPool, relu, type BatchNormParams } from '../autograd/ops.js';
 import { Rng } from '../util/rng.js';
+import { BN_MOMENTUM, CONV_CHANNELS, CONV_DROPOUT, CONV_KERNELS, DENSE_DROPOUT, DENSE_UNITS, scaled } from './architecture.js';
 
 export interface ModelConfig {
   /** Class names, in label order. */
@@ -33,21 +34,7 @@ export interface ModelConfig {
   bnMomentum?: number;
 }
 
-export const CONV_CHANNELS = [64, 128, 256, 512, 512] as const;
-export const DENSE_UNITS = [512, 256] as const;
-const CONV_KERNELS: [number, number, number][] = [
-  [1, 5, 5],
-  [1, 3, 3],
-  [1, 3, 3],
-  [1, 3, 3],
-  [1, 1, 1],
-];
-export const CONV_DROPOUT = [0.2, 0.3, 0.3, 0.3] as const;
-export const DENSE_DROPOUT = [0.4, 0.3] as const;
-
-export function scaled(units: number, width: number): number {
-  return Math.max(2, Math.round(units * width));
-}
+export { CONV_CHANNELS, CONV_DROPOUT, DENSE_DROPOUT, DENSE_UNITS, scaled };
 
 /** Keras' glorot_uniform: U(±sqrt(6 / (fan_in + fan_out))), fans including the receptive field. */
 function glorot(rand: () => number, shape: number[]): Float32Array {
@@ -117,22 +104,23 @@ export class Ser3dCnn {
 
   /** Logits [N, classes] for x [N, D, H, W, 1]. */
   forward(g: Graph, x: Tensor): Tensor {
+    const momentum = this.config.bnMomentum ?? BN_MOMENTUM;
     let h = x;
     this.convs.forEach((layer, i) => {
       h = conv3d(g, h, layer.w, layer.b, 'same');
       if (i < CONV_DROPOUT.length) {
         // BatchNormalization → ReLU → MaxPooling3D(1×2×2), fused into one pass.
-        h = batchnormReluMaxpool(g, h, layer.bn, [1, 2, 2], this.config.bnMomentum ?? 0.99);
+        h = batchnormReluMaxpool(g, h, layer.bn, [1, 2, 2], momentum);
         h = dropout(g, h, CONV_DROPOUT[i]!);
       } else {
-        h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
+        h = batchnorm(g, h, layer.bn, momentum);
       }
     });
     h = globalAvgPool(g, h);
     this.denses.forEach((layer, i) => {
       h = dense(g, h, layer.w, layer.b);
       if (layer.bn) {
-        h = batchnorm(g, h, layer.bn, this.config.bnMomentum ?? 0.99);
+        h = batchnorm(g, h, layer.bn, momentum);
         h = relu(g, h);
         h = dropout(g, h, DENSE_DROPOUT[i]!);
       }

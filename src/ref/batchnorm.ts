@@ -1,5 +1,6 @@
 // Batch normalisation in float64 over x viewed as [M, C], Keras semantics:
 // biased batch variance, eps 1e-3, running = momentum * running + (1 - momentum) * batch.
+import { BN_EPS, BN_MOMENTUM } from '../model/architecture.js';
 
 export interface BatchnormRefShape {
   m: number;
@@ -18,8 +19,8 @@ export function batchnormForwardTrainRef(
   s: BatchnormRefShape,
 ): { y: Float64Array; mean: Float64Array; invstd: Float64Array; runMean: Float64Array; runVar: Float64Array } {
   const { m, c } = s;
-  const eps = s.eps ?? 1e-3;
-  const mom = s.momentum ?? 0.99;
+  const eps = s.eps ?? BN_EPS;
+  const mom = s.momentum ?? BN_MOMENTUM;
   const mean = new Float64Array(c);
   const variance = new Float64Array(c);
   for (let r = 0; r < m; r++) for (let j = 0; j < c; j++) mean[j]! += x[r * c + j]! / m;
@@ -45,7 +46,7 @@ export function batchnormForwardInferenceRef(
   runVar: ArrayLike<number>,
   s: BatchnormRefShape,
 ): Float64Array {
-  const eps = s.eps ?? 1e-3;
+  const eps = s.eps ?? BN_EPS;
   return Float64Array.from(x, (v, i) => {
     const j = i % s.c;
     return (gamma[j]! * (v - runMean[j]!)) / Math.sqrt(runVar[j]! + eps) + beta[j]!;

@@ -1,5 +1,6 @@
 // The fused conv-block tail in float64, as the composition it replaces:
 // batch norm (training statistics or running ones) → ReLU → max pooling.
+import { BN_EPS } from '../model/architecture.js';
 import { batchnormBackwardRef, batchnormForwardInferenceRef, batchnormForwardTrainRef } from './batchnorm.js';
 import { reluBackwardRef, reluForwardRef } from './relu.js';
 import { maxpool3dBackwardRef, maxpool3dForwardRef } from './maxpool3d.js';
@@ -28,7 +29,7 @@ export function bnReluMaxpoolRef(
   const v = t ? t.y : batchnormForwardInferenceRef(x, gamma, beta, runMean, runVar, bn);
   const r = reluForwardRef(v);
   const p = maxpool3dForwardRef(r, s);
-  const eps = s.eps ?? 1e-3;
+  const eps = s.eps ?? BN_EPS;
   return {
     y: p.y,
     mean: t ? t.mean : Float64Array.from(runMean),

@@ -11,12 +11,11 @@ import { gapBackwardRef, gapForwardRef } from './gap.js';
 import { denseBackwardRef, denseForwardRef } from './dense.js';
 import { softmaxFocalRef } from './softmax_focal.js';
 import type { Conv3dShape } from '../kernels/conv3d_shape.js';
+import { CONV_DROPOUT, DENSE_DROPOUT, dropoutLayerSeed } from '../model/architecture.js';
 
 export type Weights = Record<string, Float64Array>;
 type Shape = number[];
 
-const CONV_DROPOUT = [0.2, 0.3, 0.3, 0.3];
-const DENSE_DROPOUT = [0.4, 0.3];
 
 export interface RefResult {
   logits: Float64Array;
@@ -27,7 +26,7 @@ export interface RefResult {
 /**
  * Forward and backward of the network for x [N, D, H, W, 1] in training mode.
  * `convs` and `denses` are the layer counts; weight names as in Ser3dCnn.
- * Dropout seeds follow src/autograd/ops.ts: (seed·1000 + layer index), at `step`.
+ * Dropout seeds: dropoutLayerSeed(seed, layer index), at `step`, as the GPU model's.
  */
 export function ser3dcnnRef(w: Weights, x: Float64Array, xShape: Shape, labels: ArrayLike<number>, alpha: ArrayLike<number>, gamma: number, seed: number, step: number): RefResult {
   const back: (() => void)[] = [];
@@ -65,7 +64,7 @@ export function ser3dcnnRef(w: Weights, x: Float64Array, xShape: Shape, labels: 
     push((dy) => reluBackwardRef(dy, y));
   };
   const dropout = (rate: number): void => {
-    const s = (seed * 1000 + layer++) >>> 0;
+    const s = dropoutLayerSeed(seed, layer++);
     h = dropoutForwardRef(h, rate, s, step);
     push((dy) => dropoutBackwardRef(dy, rate, s, step));
   };

@@ -8,6 +8,7 @@ import type { Gpu } from '../kernels/gpu.js';
 import { splitItems, type SplitMode } from '../data/split.js';
 import { DEFAULT_FRONTEND, type FrontendSettings } from '../dsp/frontend.js';
 import { Ser3dCnn, type ModelConfig } from '../model/ser3dcnn.js';
+import { BN_MOMENTUM } from '../model/architecture.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Engine, KERAS_ADAM } from './engine.js';
 import { KERAS_CALLBACKS, type CallbackConfig } from './callbacks.js';
@@ -57,7 +58,7 @@ export const DEFAULT_RUN: Omit<RunOptions, 'out' | 'classes'> = {
   lr: KERAS_ADAM.lr,
   augmentCopies: 1,
   oversample: true,
-  bnMomentum: 0.99,
+  bnMomentum: BN_MOMENTUM,
   recalibrateBatches: 16,
   callbacks: KERAS_CALLBACKS,
   frontend: DEFAULT_FRONTEND,

@@ -27,6 +27,16 @@ export class Rng {
     this.state = mix32(seed >>> 0);
   }
 
+  /**
+   * A generator that starts from `state` as given, skipping the constructor's mixing:
+   * the fixed streams of the tests' makeRng (test/util/check.ts).
+   */
+  static fromState(state: number): Rng {
+    const rng = new Rng(0);
+    rng.state = state >>> 0;
+    return rng;
+  }
+
   /** Uniform 32-bit unsigned integer (mulberry32). */
   nextU32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

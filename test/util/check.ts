@@ -1,23 +1,17 @@
 // Shared helpers of the op tests: a seeded RNG, GPU-vs-reference comparison with
-// explicit tolerances (atol + rtol·|ref|) that prints the largest difference, and
-// central finite differences for checking the float64 references' gradients.
+// explicit tolerances (atol + rtol·|ref|, src/util/tolerance.ts) that prints the
+// largest difference, and central finite differences for checking the float64
+// references' gradients.
 import { expect } from 'vitest';
+import { Rng } from '../../src/util/rng.js';
+import { closeness, describeCloseness, maxAbs, type Tol } from '../../src/util/tolerance.js';
 
-export interface Tol {
-  atol: number;
-  rtol: number;
-}
+export { maxAbs, type Tol };
 
-/** mulberry32: a small seeded uniform generator in [0, 1). */
+/** A seeded uniform generator in [0, 1): src/util/rng.ts's mulberry32, started from `seed` as is. */
 export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = Rng.fromState(seed);
+  return () => rng.next();
 }
 
 /** n uniform values in [lo, hi) as float32. */
@@ -30,26 +24,20 @@ export function normal(rand: () => number, n: number, mean = 0, std = 1): Float3
   return Float32Array.from({ length: n }, () => mean + std * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
 }
 
-/** Asserts |got - want| <= atol + rtol·|want| everywhere; prints the largest difference. Returns it. */
-export function expectClose(label: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol): number {
+export interface CloseOptions {
+  /** Compares only the elements it selects (e.g. those above a spectrogram's dB floor); it must select one at least. */
+  where?: (i: number) => boolean;
+}
+
+/** Asserts |got - want| <= atol + rtol·|want| everywhere (or where opts.where says); prints the largest difference. Returns it. */
+export function expectClose(label: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, opts: CloseOptions = {}): number {
   expect(got.length, `${label}: length`).toBe(want.length);
-  let maxDiff = 0;
-  let worst = -1;
-  let worstRatio = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i]! - want[i]!);
-    // d === 0 passes even at zero tolerance (0/0); NaN in got never passes.
-    const ratio = d === 0 ? 0 : d / (tol.atol + tol.rtol * Math.abs(want[i]!));
-    if (!(d <= maxDiff)) maxDiff = d;
-    if (!(ratio <= worstRatio)) {
-      worstRatio = ratio;
-      worst = i;
-    }
-  }
-  console.log(`${label}: max |diff| ${maxDiff.toExponential(2)} over ${want.length} values`);
-  const at = worst >= 0 ? ` at ${worst}: got ${got[worst]}, want ${want[worst]}` : '';
-  expect(worstRatio <= 1, `${label}: ${(worstRatio * 100).toFixed(0)}% of tolerance${at}`).toBe(true);
-  return maxDiff;
+  const c = closeness(got, want, tol, opts.where);
+  const line = describeCloseness(label, c, got, want);
+  console.log(line);
+  if (opts.where) expect(c.compared, `${label}: the mask selects nothing`).toBeGreaterThan(0);
+  expect(c.worstRatio <= 1, line).toBe(true);
+  return c.maxDiff;
 }
 
 /**

@@ -1,0 +1,33 @@
+// The report's network as data: channel and unit counts, kernel sizes, dropout rates,
+// how a width multiplier scales them, Keras' batch-norm defaults, and the dropout
+// seed of each layer. Plain values with no imports, so the GPU model
+// (ser3dcnn.ts), the float64 reference (src/ref/ser3dcnn.ts) and the PyTorch peer's
+// driver all read the one definition.
+
+export const CONV_CHANNELS = [64, 128, 256, 512, 512] as const;
+export const CONV_KERNELS: readonly (readonly [number, number, number])[] = [
+  [1, 5, 5],
+  [1, 3, 3],
+  [1, 3, 3],
+  [1, 3, 3],
+  [1, 1, 1],
+];
+/** After conv1–conv4 (conv5 has none). */
+export const CONV_DROPOUT = [0.2, 0.3, 0.3, 0.3] as const;
+export const DENSE_UNITS = [512, 256] as const;
+/** After dense1 and dense2. */
+export const DENSE_DROPOUT = [0.4, 0.3] as const;
+
+/** Keras' BatchNormalization defaults. */
+export const BN_EPS = 1e-3;
+export const BN_MOMENTUM = 0.99;
+
+/** A channel or unit count at a width multiplier (at least 2). */
+export function scaled(units: number, width: number): number {
+  return Math.max(2, Math.round(units * width));
+}
+
+/** The dropout seed of the k-th dropout layer (in forward order) of a network with seed `seed`. */
+export function dropoutLayerSeed(seed: number, layer: number): number {
+  return (seed * 1000 + layer) >>> 0;
+}
