@@ -113,38 +113,42 @@ export function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Dataset, val: Dataset, opts: FitOptions, metadata: Record<string, string> = {}): Promise<FitResult> {
-  const lastPath = join(opts.out, 'last.safetensors');
-  const statePath = join(opts.out, 'state.json');
-  let history: EpochLogs[] = [];
-  let cb = initialCallbackState(opts.lr);
-  let startEpoch = 0;
+interface Resumed {
+  history: EpochLogs[];
+  callbacks: CallbackState;
+  startEpoch: number;
+}
+
+/** The training state to continue from: fresh, or last.safetensors' weights, moments and state (--resume). */
+async function resumeOrStart(gpu: Gpu, model: Ser3dCnn, engine: Engine, opts: FitOptions): Promise<Resumed> {
   // Temporary files of checkpoint writes that a kill -9 cut short: never read, only space.
   await removeStaleTemps(opts.out);
-  if (opts.resume) {
-    if (!existsSync(lastPath)) throw new Error(`--resume: no completed epoch in ${opts.out} (last.safetensors missing)`);
-    const meta = await loadModel(gpu, model, lastPath, true);
-    // The state inside last.safetensors belongs to its weights even when a kill fell between
-    // the two writes; state.json (for people and older checkpoints) may be an epoch behind.
-    let saved: SavedState;
-    try {
-      saved = JSON.parse(meta.state ?? readFileSync(statePath, 'utf8')) as SavedState;
-    } catch (e) {
-      throw new Error(`--resume: cannot read the training state of ${lastPath}: ${(e as Error).message}`);
-    }
-    history = saved.history;
-    cb = saved.callbacks;
-    engine.adamStep = saved.adamStep;
-    startEpoch = saved.epoch + 1;
-    if (!opts.quiet) console.error(`resuming after epoch ${saved.epoch + 1}`);
+  if (!opts.resume) return { history: [], callbacks: initialCallbackState(opts.lr), startEpoch: 0 };
+  const lastPath = join(opts.out, 'last.safetensors');
+  if (!existsSync(lastPath)) throw new Error(`--resume: no completed epoch in ${opts.out} (last.safetensors missing)`);
+  const meta = await loadModel(gpu, model, lastPath, true);
+  // The state inside last.safetensors belongs to its weights even when a kill fell between
+  // the two writes; state.json (for people and older checkpoints) may be an epoch behind.
+  let saved: SavedState;
+  try {
+    saved = JSON.parse(meta.state ?? readFileSync(join(opts.out, 'state.json'), 'utf8')) as SavedState;
+  } catch (e) {
+    throw new Error(`--resume: cannot read the training state of ${lastPath}: ${(e as Error).message}`);
   }
+  engine.adamStep = saved.adamStep;
+  if (!opts.quiet) console.error(`resuming after epoch ${saved.epoch + 1}`);
+  return { history: saved.history, callbacks: saved.callbacks, startEpoch: saved.epoch + 1 };
+}
 
-
+/**
+ * SIGINT/SIGTERM: the first asks the loop to stop at the next step boundary (it saves
+ * and throws TrainingInterrupted); a second exits at once, losing only the current epoch.
+ */
+function watchSignals(opts: FitOptions): { pending: () => string | null; stop: () => void } {
   let signal: string | null = null;
+  const lastPath = join(opts.out, 'last.safetensors');
   const onSignal = (s: string): void => {
     if (signal) {
-      // A second signal: the user will not wait for the step (or a long validation) to end.
-      // Completed epochs are already on disk, so exiting here loses only the current one.
       console.error(`${s} again: stopping now; ${existsSync(lastPath) ? `the last completed epoch is in ${lastPath} (continue with --resume)` : 'no epoch had completed'}`);
       process.exit(s === 'SIGINT' ? 130 : 143);
     }
@@ -153,51 +157,89 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    pending: () => signal,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** One pass over the training set in the epoch's order; returns the mean loss and the accuracy (with dropout). */
+async function trainEpoch(
+  gpu: Gpu,
+  model: Ser3dCnn,
+  engine: Engine,
+  train: Dataset,
+  order: number[],
+  lr: number,
+  label: string,
+  opts: FitOptions,
+  signal: () => string | null,
+  metadata: Record<string, string>,
+): Promise<{ loss: number; accuracy: number }> {
+  const n = train.y.length;
+  const bar = new ProgressBar(label, n, 'samples', opts.quiet);
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < n; s += opts.batch) {
+    const sig = signal();
+    if (sig) {
+      const path = join(opts.out, 'interrupted.safetensors');
+      await saveModel(gpu, model, path, { metadata });
+      throw new TrainingInterrupted(sig, path);
+    }
+    const b = batchOf(train, engine.sampleSize, order.slice(s, s + opts.batch));
+    const r = await engine.trainStep(b.x, b.y, lr);
+    b.y.forEach((y, i) => {
+      lossSum += r.losses[i]!;
+      if (argmax(r.probs.subarray(i * engine.classes, (i + 1) * engine.classes)) === y) correct++;
+    });
+    bar.update(Math.min(n, s + opts.batch), { loss: lossSum / Math.min(n, s + opts.batch), acc: correct / Math.min(n, s + opts.batch) });
+  }
+  return { loss: lossSum / n, accuracy: correct / n };
+}
+
+/** Precise BN: batch-norm statistics re-estimated from the epoch's first `count` batches, without dropout. */
+async function recalibrate(engine: Engine, train: Dataset, order: number[], batch: number, count: number): Promise<void> {
+  const batches = [];
+  for (let s = 0; s < order.length && batches.length < count; s += batch) {
+    const b = batchOf(train, engine.sampleSize, order.slice(s, s + batch));
+    batches.push({ x: b.x, n: b.y.length });
+  }
+  await engine.recalibrateBatchNorm(batches);
+}
+
+/** Everything an epoch leaves on disk: the callbacks' checkpoints, last.safetensors with the state, history and curves. */
+async function saveEpoch(gpu: Gpu, model: Ser3dCnn, engine: Engine, out: string, state: SavedState, d: { saveBest: boolean; newBestLoss: boolean }, metadata: Record<string, string>): Promise<void> {
+  const tagged = { metadata: { ...metadata, epoch: String(state.epoch + 1) } };
+  if (d.saveBest) await saveModel(gpu, model, join(out, 'best.safetensors'), tagged);
+  if (d.newBestLoss) await saveModel(gpu, model, join(out, 'best_loss.safetensors'), tagged);
+  await saveModel(gpu, model, join(out, 'last.safetensors'), { optimizer: { adamStep: engine.adamStep }, metadata: { ...metadata, state: JSON.stringify(state) } });
+  await writeJsonAtomic(join(out, 'state.json'), state);
+  await writeJsonAtomic(join(out, 'history.json'), state.history);
+  await writeFileAtomic(join(out, 'curves.svg'), trainingCurvesSvg(state.history));
+}
+
+/**
+ * The training loop: per epoch, train in the epoch's shuffled order, recalibrate
+ * batch norm, validate, let the callbacks decide, save. Ends when EarlyStopping fires,
+ * the epochs or the time budget run out, or a signal arrives.
+ */
+export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Dataset, val: Dataset, opts: FitOptions, metadata: Record<string, string> = {}): Promise<FitResult> {
+  const { history, callbacks: cb, startEpoch } = await resumeOrStart(gpu, model, engine, opts);
+  const signals = watchSignals(opts);
   const t0 = performance.now();
   let stoppedEarly = false;
   try {
-    const n = train.y.length;
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const epochStart = performance.now();
-      const order = epochOrder(opts.seed, epoch, n);
-      const bar = new ProgressBar(`epoch ${epoch + 1}/${opts.epochs}`, n, 'samples', opts.quiet);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let s = 0; s < n; s += opts.batch) {
-        if (signal) {
-          const path = join(opts.out, 'interrupted.safetensors');
-          await saveModel(gpu, model, path, { metadata });
-          throw new TrainingInterrupted(signal, path);
-        }
-        const idx = order.slice(s, s + opts.batch);
-        const b = batchOf(train, engine.sampleSize, idx);
-        const r = await engine.trainStep(b.x, b.y, cb.lr);
-        idx.forEach((_, i) => {
-          lossSum += r.losses[i]!;
-          if (argmax(r.probs.subarray(i * engine.classes, (i + 1) * engine.classes)) === b.y[i]) correct++;
-        });
-        seen += idx.length;
-        bar.update(seen, { loss: lossSum / seen, acc: correct / seen });
-      }
-      if (opts.recalibrateBatches) {
-        const batches = [];
-        for (let s = 0; s < n && batches.length < opts.recalibrateBatches; s += opts.batch) {
-          const b = batchOf(train, engine.sampleSize, order.slice(s, s + opts.batch));
-          batches.push({ x: b.x, n: b.y.length });
-        }
-        await engine.recalibrateBatchNorm(batches);
-      }
+      const order = epochOrder(opts.seed, epoch, train.y.length);
+      const t = await trainEpoch(gpu, model, engine, train, order, cb.lr, `epoch ${epoch + 1}/${opts.epochs}`, opts, signals.pending, metadata);
+      if (opts.recalibrateBatches) await recalibrate(engine, train, order, opts.batch, opts.recalibrateBatches);
       const v = await evaluateDataset(engine, val, opts.batch);
-      const logs: EpochLogs = {
-        epoch,
-        loss: lossSum / n,
-        accuracy: correct / n,
-        val_loss: v.loss,
-        val_accuracy: v.accuracy,
-        lr: cb.lr,
-        seconds: (performance.now() - epochStart) / 1000,
-      };
+      const logs: EpochLogs = { epoch, ...t, val_loss: v.loss, val_accuracy: v.accuracy, lr: cb.lr, seconds: (performance.now() - epochStart) / 1000 };
       history.push(logs);
       const d = onEpochEnd(cb, logs, opts.callbacks);
       if (!opts.quiet) {
@@ -205,15 +247,7 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
           `epoch ${epoch + 1}: loss ${logs.loss.toFixed(4)} acc ${logs.accuracy.toFixed(4)}  val_loss ${logs.val_loss.toFixed(4)} val_acc ${logs.val_accuracy.toFixed(4)}  lr ${logs.lr.toExponential(1)}${d.saveBest ? '  (best val_accuracy: saved best.safetensors)' : ''}`,
         );
       }
-      if (d.saveBest) await saveModel(gpu, model, join(opts.out, 'best.safetensors'), { metadata: { ...metadata, epoch: String(epoch + 1) } });
-      if (d.newBestLoss) {
-        await saveModel(gpu, model, join(opts.out, 'best_loss.safetensors'), { metadata: { ...metadata, epoch: String(epoch + 1) } });
-      }
-      const state: SavedState = { epoch, history, callbacks: cb, adamStep: engine.adamStep };
-      await saveModel(gpu, model, lastPath, { optimizer: { adamStep: engine.adamStep }, metadata: { ...metadata, state: JSON.stringify(state) } });
-      await writeJsonAtomic(statePath, state);
-      await writeJsonAtomic(join(opts.out, 'history.json'), history);
-      await writeFileAtomic(join(opts.out, 'curves.svg'), trainingCurvesSvg(history));
+      await saveEpoch(gpu, model, engine, opts.out, { epoch, history, callbacks: cb, adamStep: engine.adamStep }, d, metadata);
       if (d.stop) {
         stoppedEarly = true;
         if (!opts.quiet) console.error(`early stopping: val_loss has not improved for ${opts.callbacks.earlyStoppingPatience} epochs`);
@@ -223,13 +257,13 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
     }
   } catch (e) {
     // A lost device, GPU memory exhaustion or a NaN loss ends the run, but completed epochs are safe: say where.
+    const lastPath = join(opts.out, 'last.safetensors');
     if ((e instanceof GpuError || e instanceof NonFiniteLossError) && existsSync(lastPath)) {
       e.message += ` The last completed epoch is saved in ${lastPath}; continue with --resume.`;
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.stop();
   }
   // restore_best_weights: Keras restores them when EarlyStopping fires; we do it at every end of training
   // so that the model evaluated and predicted with is the one validation preferred.
@@ -237,4 +271,3 @@ export async function fit(gpu: Gpu, model: Ser3dCnn, engine: Engine, train: Data
   if (cb.bestValLossEpoch >= 0 && existsSync(bestLoss)) await loadModel(gpu, model, bestLoss);
   return { history, bestEpoch: cb.bestValLossEpoch, stoppedEarly, interrupted: false, seconds: (performance.now() - t0) / 1000 };
 }
-
