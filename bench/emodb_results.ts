@@ -35,9 +35,10 @@ import { join, resolve } from 'node:path';
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
 import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
 import { leaveOneSpeakerOut, splitItems } from '../src/data/split.js';
-import { DEFAULT_RUN, prepareRunData, runConfigOf, trainRun, type RunOptions } from '../src/train/run.js';
+import { DEFAULT_RUN, loadTrainedModel, prepareRunData, runConfigOf, trainRun, type RunOptions } from '../src/train/run.js';
 import type { LabelledFile } from '../src/train/prepare.js';
-import { epochOrder } from '../src/train/fit.js';
+import { epochOrder, evaluateDataset } from '../src/train/fit.js';
+import { Engine as TrainEngine } from '../src/train/engine.js';
 import { Ser3dCnn } from '../src/model/ser3dcnn.js';
 import { saveModel } from '../src/model/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../src/model/safetensors.js';
@@ -114,6 +115,8 @@ interface Row {
   epochs: number;
   best_epoch: number;
   seconds: number;
+  /** PyTorch rows: our engine's test predictions with PyTorch's best weights, against PyTorch's own. */
+  cross_check?: { same_predictions: number; clips: number };
 }
 
 /** The runs of a table: name and the options that differ from the recipe. */
@@ -162,6 +165,23 @@ async function runOurs(gpu: Gpu, items: LabelledFile[], o: RunOptions): Promise<
   const r = await trainRun(gpu, items, o);
   const best = r.fit.history.reduce((b, e) => (e.val_accuracy > b.val_accuracy ? e : b), r.fit.history[0]!);
   return { accuracy: r.test.accuracy, macro_f1: r.test.macro_f1, epochs: r.fit.history.length, best_epoch: best.epoch + 1, seconds: r.seconds };
+}
+
+/**
+ * Our engine's inference with the weights PyTorch trained: the test clips of a finished
+ * PyTorch run through our forward pass, predictions compared with PyTorch's own. The
+ * parity test checks 20 steps on a small network; this checks the trained, full-input one.
+ */
+async function crossCheck(gpu: Gpu, dir: string): Promise<{ same_predictions: number; clips: number }> {
+  const { model } = await loadTrainedModel(gpu, join(dir, 'best.safetensors'));
+  const data = (await readSafetensors(join(dir, 'data.safetensors'))).tensors;
+  const theirs = (await readSafetensors(join(dir, 'test_pred.safetensors'))).tensors.pred!.data as Int32Array;
+  const x = data.test_x!.data as Float32Array;
+  const y = Uint32Array.from(data.test_y!.data as Int32Array);
+  const classes = model.config.classes.length;
+  const engine = new TrainEngine(gpu, model, 8, new Float32Array(classes).fill(1), 0);
+  const ours = await evaluateDataset(engine, { x, y }, 8);
+  return { same_predictions: ours.pred.filter((p, i) => p === theirs[i]).length, clips: y.length };
 }
 
 /** PyTorch: the same inputs written for bench/torch_peer.py, its predictions reported by our report code. */
@@ -252,6 +272,10 @@ for (const t of [table]) {
     for (const { name, o, table: from } of runs) {
       const row = readRow(runDir(from ?? t, e, name), { ...base, ...o });
       if (!row) continue;
+      if (e === 'torch' && !row.cross_check) {
+        row.cross_check = await crossCheck(gpu, runDir(from ?? t, e, name));
+        writeFileSync(join(runDir(from ?? t, e, name), 'row.json'), JSON.stringify(row));
+      }
       rows.push(row);
       const key = row.name.replace(/-?seed\d+$/, '') || 'recipe';
       const h = JSON.parse(readFileSync(join(runDir(from ?? t, e, name), 'history.json'), 'utf8')) as { val_accuracy: number }[];
@@ -272,7 +296,8 @@ for (const t of [table]) {
     const cnt = (e: Engine) => (by(e).length ? ` (${by(e).length})` : '');
     const ep = (e: Engine) => (by(e).length ? mean(by(e).map((r) => r.epochs)).toFixed(0) : '—');
     const sec = (e: Engine) => (by(e).length ? `${mean(by(e).map((r) => r.seconds)).toFixed(0)} s` : '—');
-    return `| ${key} | ${pm(acc('ours'), 100, 1)} %${cnt('ours')} | ${pm(acc('torch'), 100, 1)} %${cnt('torch')} | ${diff} | ${pm(by('ours').map((r) => r.macro_f1), 1, 3)} | ${pm(by('torch').map((r) => r.macro_f1), 1, 3)} | ${ep('ours')} / ${ep('torch')} | ${sec('ours')} / ${sec('torch')} |`;
+    const pct = (e: Engine) => (acc(e).length ? `${pm(acc(e), 100, 1)} %${cnt(e)}` : '—');
+    return `| ${key} | ${pct('ours')} | ${pct('torch')} | ${diff} | ${pm(by('ours').map((r) => r.macro_f1), 1, 3)} | ${pm(by('torch').map((r) => r.macro_f1), 1, 3)} | ${ep('ours')} / ${ep('torch')} | ${sec('ours')} / ${sec('torch')} |`;
   };
   for (const [key, rs] of groups) md.push(line(key, rs));
   if (t === 'loso') md.push(line('**mean over speakers**', rows).replace(/\((\d+)\)/g, '($1 speakers)'));
@@ -288,6 +313,12 @@ for (const t of [table]) {
       { label: 'ours (WebGPU)', color: '#1f77b4', runs: [...histories.values()].flat().filter((h) => h.engine === 'ours').map((h) => h.val) },
       { label: 'PyTorch', color: '#d62728', runs: [...histories.values()].flat().filter((h) => h.engine === 'torch').map((h) => h.val) },
     ]));
+  }
+  const checks = rows.filter((r) => r.cross_check);
+  if (checks.length) {
+    const same = checks.reduce((a, r) => a + r.cross_check!.same_predictions, 0);
+    const clips = checks.reduce((a, r) => a + r.cross_check!.clips, 0);
+    md.push('', `Our engine's inference with PyTorch's trained weights gives the same prediction as PyTorch on ${same} of ${clips} test clips (${checks.length} PyTorch runs).`);
   }
   const header =
     `EmoDB (${resolve(values.data!)}), ${t}, width ${base.width}, batch ${base.batch}, lr ${base.lr}, ${base.loss} loss, ` +
