@@ -1,16 +1,20 @@
 // conv3d benchmark on the report's five layer shapes: the kernels this device runs
 // (the subgroup kernels where it has 8-lane subgroups, conv3dKernel) in all three
 // directions, and, as baselines, the portable direct kernels they replace there,
-// timed one after the other in the same run and checked against them. tinybench
-// drives the iterations; each sample is GPU timestamps around one call
-// (bench/gpu_timing.ts), reported as the median after one warm-up call (pipeline
-// compilation).
+// timed one after the other in the same run. Before any timing, every kernel set's
+// outputs are checked against the float64 reference (src/ref/conv3d.ts) on a
+// sample of the outputs (sampledReference). tinybench drives the iterations; each
+// sample is GPU timestamps around one call (bench/gpu_timing.ts), reported as the
+// median after one warm-up call (pipeline compilation).
 //
 //   npx tsx bench/conv3d.bench.ts [batch ...]     (default: 8)
 //   CONV3D_BENCH_ITERS=5 CONV3D_BENCH_LAYERS=conv2,conv3 npx tsx bench/conv3d.bench.ts 8 32
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
 import { run, type Recorder } from '../src/kernels/kernel.js';
 import { medianGpuMs } from './gpu_timing.js';
+import { checkClose, pickAxis, randomData } from './validate.js';
+import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
+import { maxAbs } from '../src/util/tolerance.js';
 import {
   conv3dBackwardInput,
   conv3dBackwardWeight,
@@ -18,6 +22,7 @@ import {
   conv3dForward,
   conv3dKernel,
   conv3dOutShape,
+  type Conv3dKernel,
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 
@@ -44,34 +49,71 @@ export function reportLayers(n: number): { layer: string; s: Conv3dShape }[] {
 
 const describeShape = (s: Conv3dShape): string => `[${s.n},${s.d},${s.h},${s.w},${s.cin}]→${s.cout} ${s.kd}×${s.kh}×${s.kw}`;
 
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
+/**
+ * |gpu − ref| ≤ atol·max|ref| + rtol·|ref|, per direction: atol is scaled by the
+ * largest value because backward_weight sums up to 10^6 products per element and
+ * its small elements carry the rounding of the large partial sums.
+ */
+const TOL = {
+  forward: { atol: 1e-5, rtol: 1e-4 },
+  backward_input: { atol: 1e-5, rtol: 1e-4 },
+  backward_weight: { atol: 1e-5, rtol: 1e-4 },
+};
+
+/** A few of c channels: the first, the last and two between. */
+function sampleChannels(c: number): number[] {
+  return [...new Set([0, Math.floor(c / 3), Math.floor((2 * c) / 3) + 1, c - 1])].filter((i) => i < c).sort((a, b) => a - b);
+}
+
+/** Reference values of a sample of the outputs, and how to take the same sample of the GPU's. */
+interface Sampled {
+  y: Float64Array;
+  dx: Float64Array;
+  dw: Float64Array;
+  db: Float64Array;
+  /** Elements of the GPU's outputs to read: y and dx of the first batch sample. */
+  yLen: number;
+  dxLen: number;
+  pickY: (y: Float32Array) => Float32Array;
+  pickDx: (dx: Float32Array) => Float32Array;
+  pickDw: (dw: Float32Array) => Float32Array;
+  pickDb: (db: Float32Array) => Float32Array;
 }
 
 /**
- * max |a - b| / (1 + max |b|) over the first n elements of two GPU buffers: scaled by
- * the largest value, since backward_weight sums ~10^5 products per element and its
- * small elements carry the rounding of the large partial sums.
+ * The float64 reference is a plain loop that would take minutes at these shapes, so
+ * it computes a sample of each output, exactly, from the slice of the inputs that
+ * sample depends on: y at a few output channels and dx at a few input channels for
+ * the first batch sample, and dw and db for a few (input, output) channel pairs,
+ * summed over the whole batch.
  */
-async function maxRelDiff(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, n: number): Promise<number> {
-  const [x, y] = [await gpu.readF32(a, n), await gpu.readF32(b, n)];
-  let d = 0;
-  let scale = 0;
-  for (let i = 0; i < n; i++) {
-    d = Math.max(d, Math.abs(x[i]! - y[i]!));
-    scale = Math.max(scale, Math.abs(y[i]!));
-  }
-  return d / (1 + scale);
+function sampledReference(s: Conv3dShape, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array): Sampled {
+  const ci = sampleChannels(s.cin);
+  const co = sampleChannels(s.cout);
+  const taps = s.kd * s.kh * s.kw;
+  const [, od, oh, ow] = conv3dOutShape(s);
+  const xPos = s.d * s.h * s.w;
+  const yPos = od * oh * ow;
+  const first = { ...s, n: 1 };
+  const grads = conv3dBackwardWeightRef(pickAxis(dy, s.n * yPos, s.cout, 1, co), pickAxis(x, s.n * xPos, s.cin, 1, ci), { ...s, cin: ci.length, cout: co.length });
+  return {
+    y: conv3dForwardRef(x.subarray(0, xPos * s.cin), pickAxis(w, taps * s.cin, s.cout, 1, co), pickAxis(b, 1, s.cout, 1, co), { ...first, cout: co.length }),
+    dx: conv3dBackwardInputRef(dy.subarray(0, yPos * s.cout), pickAxis(w, taps, s.cin, s.cout, ci), { ...first, cin: ci.length }),
+    dw: grads.dw,
+    db: grads.db,
+    yLen: yPos * s.cout,
+    dxLen: xPos * s.cin,
+    pickY: (y) => pickAxis(y, yPos, s.cout, 1, co),
+    pickDx: (dx) => pickAxis(dx, xPos, s.cin, 1, ci),
+    pickDw: (dw) => pickAxis(pickAxis(dw, taps, s.cin, s.cout, ci), taps * ci.length, s.cout, 1, co),
+    pickDb: (db) => pickAxis(db, 1, s.cout, 1, co),
+  };
 }
 
 export interface Conv3dBenchOptions {
   iterations?: number;
   layers?: string[];
-  /** Also time the direct kernels (where they are not what runs) and check the shipped ones against them. */
+  /** Also validate and time the direct kernels where they are not what runs. */
   baselines?: boolean;
   log?: (line: string) => void;
 }
@@ -81,57 +123,61 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
   const iterations = opts.iterations ?? 3;
   const log = opts.log ?? (() => undefined);
   const kernel = conv3dKernel(gpu);
-  const withBaselines = opts.baselines === true && kernel !== 'direct';
+  const kernels: Conv3dKernel[] = opts.baselines === true && kernel !== 'direct' ? [kernel, 'direct'] : [kernel];
   const out: Conv3dBenchEntry[] = [];
   for (const { layer, s } of reportLayers(batch)) {
     if (opts.layers && !opts.layers.includes(layer)) continue;
     const yLen = conv3dOutShape(s).reduce((a, b) => a * b, 1);
     const xLen = s.n * s.d * s.h * s.w * s.cin;
     const wLen = s.kd * s.kh * s.kw * s.cin * s.cout;
-    const x = gpu.upload(random(xLen, 1));
-    const w = gpu.upload(random(wLen, 2).map((v) => v / Math.sqrt(s.kd * s.kh * s.kw * s.cin)));
-    const b = gpu.upload(random(s.cout, 3));
-    const dy = gpu.upload(random(yLen, 4));
+    const host = {
+      x: randomData(xLen, 1),
+      w: randomData(wLen, 2).map((v) => v / Math.sqrt(s.kd * s.kh * s.kw * s.cin)),
+      b: randomData(s.cout, 3),
+      dy: randomData(yLen, 4),
+    };
+    const [x, w, b, dy] = [host.x, host.w, host.b, host.dy].map((a) => gpu.upload(a)) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
     const y = gpu.pool.acquire(yLen * 4);
     const dx = gpu.pool.acquire(xLen * 4);
     const dw = gpu.pool.acquire(wLen * 4);
     const db = gpu.pool.acquire(s.cout * 4);
     const flops = conv3dFlops(s);
     const shape = describeShape(s);
-    /** Times the shipped kernel and, with baselines, the direct one; checks the two against each other. */
-    const time = async (
-      name: 'conv3d.forward' | 'conv3d.backward_input' | 'conv3d.backward_weight',
-      record: (r: Recorder, out: GPUBuffer, k: 'subgroup' | 'direct') => void,
-      dst: { buf: GPUBuffer; len: number; accumulates: boolean },
-    ): Promise<void> => {
-      const base = gpu.pool.acquire(dst.len * 4);
-      const tasks = [{ name, record: (r: Recorder) => record(r, dst.buf, kernel) }];
-      if (withBaselines) tasks.push({ name: `${name}_direct` as typeof name, record: (r: Recorder) => record(r, base, 'direct') });
+    const directions = {
+      'conv3d.forward': (r: Recorder, k: Conv3dKernel) => conv3dForward(r, y, x, w, b, s, { kernel: k }),
+      'conv3d.backward_input': (r: Recorder, k: Conv3dKernel) => conv3dBackwardInput(r, dx, dy, w, s, { kernel: k }),
+      'conv3d.backward_weight': (r: Recorder, k: Conv3dKernel) => conv3dBackwardWeight(r, dw, db, dy, x, s, { kernel: k }),
+    };
+
+    // Validate every kernel set that will be timed, from zeroed gradients (the backward kernels add into them).
+    const ref = sampledReference(s, host.x, host.w, host.b, host.dy);
+    const tol = (t: { atol: number; rtol: number }, want: ArrayLike<number>) => ({ atol: t.atol * maxAbs(want), rtol: t.rtol });
+    for (const k of kernels) {
+      run(gpu, (r) => {
+        for (const buf of [dx, dw, db]) r.clear(buf);
+        for (const record of Object.values(directions)) record(r, k);
+      });
+      const got = {
+        y: ref.pickY(await gpu.readF32(y, ref.yLen)),
+        dx: ref.pickDx(await gpu.readF32(dx, ref.dxLen)),
+        dw: ref.pickDw(await gpu.readF32(dw, wLen)),
+        db: ref.pickDb(await gpu.readF32(db, s.cout)),
+      };
+      log(`${layer} ${k}: ${checkClose('forward (sampled)', got.y, ref.y, tol(TOL.forward, ref.y))}`);
+      log(`${layer} ${k}: ${checkClose('backward_input (sampled)', got.dx, ref.dx, tol(TOL.backward_input, ref.dx))}`);
+      log(`${layer} ${k}: ${checkClose('backward_weight dw (sampled)', got.dw, ref.dw, tol(TOL.backward_weight, ref.dw))}`);
+      log(`${layer} ${k}: ${checkClose('backward_weight db (sampled)', got.db, ref.db, tol(TOL.backward_weight, ref.db))}`);
+    }
+
+    for (const [name, record] of Object.entries(directions) as [keyof typeof directions, (r: Recorder, k: Conv3dKernel) => void][]) {
+      const tasks = kernels.map((k, i) => ({ name: i ? `${name}_direct` : name, record: (r: Recorder) => record(r, k) }));
       const ms = await medianGpuMs(gpu, tasks, { iterations });
       tasks.forEach((t, i) => {
-        const e: Conv3dBenchEntry = { name: t.name as Conv3dBenchEntry['name'], kernel: i ? 'direct' : kernel, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
+        const e: Conv3dBenchEntry = { name: t.name as Conv3dBenchEntry['name'], kernel: kernels[i]!, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
         out.push(e);
         log(`${layer} ${e.name.padEnd(30)} ${e.kernel.padEnd(8)} ${shape.padEnd(28)} ${e.ms.toFixed(1).padStart(9)} ms ${e.gflops.toFixed(2).padStart(7)} GFLOP/s` + (i ? ` (${name} ${(e.ms / ms[0]!).toFixed(2)}× faster)` : ''));
       });
-      if (withBaselines) {
-        run(gpu, (r) => {
-          // The backward kernels add into their outputs: start both from zero.
-          if (dst.accumulates) {
-            r.clear(dst.buf);
-            r.clear(base);
-          }
-          record(r, dst.buf, kernel);
-          record(r, base, 'direct');
-        });
-        const diff = await maxRelDiff(gpu, dst.buf, base, dst.len);
-        log(`${layer} max |${name} ${kernel} - direct| / (1 + max |direct|) = ${diff.toExponential(2)}`);
-        if (!(diff < 1e-4)) throw new Error(`${layer}: ${name} ${kernel} and direct disagree (${diff})`);
-      }
-      gpu.pool.release(base);
-    };
-    await time('conv3d.forward', (r, o, k) => conv3dForward(r, o, x, w, b, s, { kernel: k }), { buf: y, len: yLen, accumulates: false });
-    await time('conv3d.backward_input', (r, o, k) => conv3dBackwardInput(r, o, dy, w, s, { kernel: k }), { buf: dx, len: xLen, accumulates: true });
-    await time('conv3d.backward_weight', (r, o, k) => conv3dBackwardWeight(r, o, db, dy, x, s, { kernel: k }), { buf: dw, len: wLen, accumulates: true });
+    }
     for (const buf of [x, w, b, dy]) buf.destroy();
     for (const buf of [y, dx, dw, db]) gpu.pool.release(buf);
   }

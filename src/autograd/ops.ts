@@ -5,7 +5,6 @@ import { BN_EPS, BN_MOMENTUM, dropoutLayerSeed } from '../model/architecture.js'
 import { conv3dForward, conv3dBackwardInput, conv3dBackwardWeight, conv3dOutShape, type Conv3dShape } from '../kernels/conv3d.js';
 import { batchnormForwardTrain, batchnormForwardInference, batchnormBackward, batchnormStatistics } from '../kernels/batchnorm.js';
 import { bnReluMaxpoolForward, bnReluMaxpoolBackward } from '../kernels/bn_relu_maxpool.js';
-import { maxpool3dForward, maxpool3dBackward } from '../kernels/maxpool3d.js';
 import { reluForward, reluBackward } from '../kernels/relu.js';
 import { dropoutForward, dropoutBackward } from '../kernels/dropout.js';
 import { gapForward, gapBackward } from '../kernels/gap.js';
@@ -91,20 +90,9 @@ export function relu(g: Graph, x: Tensor): Tensor {
   return y;
 }
 
-/** Max pooling with window = stride over (D, H, W), dropping remainders. */
-export function maxpool3d(g: Graph, x: Tensor, pool: readonly [number, number, number]): Tensor {
-  const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
-  const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2] };
-  const y = g.tensor([n, Math.floor(d / pool[0]), Math.floor(h / pool[1]), Math.floor(w / pool[2]), c], true, 'maxpool3d');
-  const argmax = g.scratch(y.size);
-  maxpool3dForward(g.r, y.buffer, argmax, x.buffer, s);
-  g.record(y, () => maxpool3dBackward(g.r, g.gradOf(x), g.gradOf(y), argmax, s));
-  return y;
-}
-
 /** Inverted dropout; the identity outside training. Masks come from a counter RNG keyed by (seed, step, layer). */
 export function dropout(g: Graph, x: Tensor, rate: number): Tensor {
-  const layer = g.opIndex++;
+  const layer = g.dropoutIndex++;
   if (!g.training || rate === 0 || g.noDropout) return x;
   const s = { n: x.size, rate, seed: dropoutLayerSeed(g.seed, layer), step: g.step };
   const y = g.tensor(x.shape, true, 'dropout');

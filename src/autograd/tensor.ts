@@ -56,8 +56,8 @@ export class Graph {
   readonly r: Recorder;
   private tape: Backward[] = [];
   private owned: GPUBuffer[] = [];
-  /** Counts ops, so that each dropout layer of a step draws its own mask. */
-  opIndex = 0;
+  /** Counts the step's dropout layers in forward order, so that each draws its own mask. */
+  dropoutIndex = 0;
   /** Batch statistics without dropout masks (recalibrating batch norm's running statistics). */
   noDropout = false;
   /** Overrides every batch-norm layer's running-statistics momentum for this step. */
