@@ -7,13 +7,11 @@
 // reproducible; longer runs and the report's full recipe are bench/emodb_results.ts's
 // job.
 //
-// Why this setting: the test has to fit CI's time on a slow 2-core machine (a
-// quarter-width, ten-epoch run took 416 s here and over 600 s there). At width 1/8
-// an epoch of the oversampled training part (about 420 samples) takes about 33 s on
-// lavapipe; without oversampling it is the 245 training clips, about 20 s, and
-// cross-entropy learns faster than the focal loss in a few epochs. Six such epochs
-// gave 37.3, 41.2, 49.0 and 47.1 % on the 51 test clips for seeds 1–4 (about 130 s
-// each); seed 3 sits seven clips clear of both thresholds below.
+// Why this setting: the test has to fit CI's time on a slow 2-core machine. At width
+// 1/8 an epoch of the 245 training clips without oversampling takes about 20 s on
+// lavapipe, and cross-entropy learns faster than the focal loss in a few epochs. On
+// the original recordings seed 3 reaches 39.2 % on the 51 test clips after six
+// epochs (20 of 51; the thresholds below need 18 and 17).
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
