@@ -11,7 +11,7 @@
 // 1/8 an epoch of the 245 training clips without oversampling takes about 20 s on
 // lavapipe, and cross-entropy learns faster than the focal loss in a few epochs. On
 // the original recordings seed 3 reaches 39.2 % on the 51 test clips after six
-// epochs (20 of 51; the thresholds below need 18 and 17).
+// epochs (20 of 51; each threshold below needs 18).
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
