@@ -34,7 +34,7 @@ for (const fe of fronts) {
   const out = await fe.melBatch(clips);
   let maxDb = 0;
   for (const i of new Set([0, Math.floor(clips.length / 2), clips.length - 1])) {
-    const ref = melSpectrogramRef(clips[i]!, { ...s, scale: s.melScale, norm: s.melNorm });
+    const ref = melSpectrogramRef(clips[i]!, s);
     for (let j = 0; j < ref.db.length; j++) maxDb = Math.max(maxDb, Math.abs(ref.db[j]! - out[i]!.db[j]!));
   }
   console.log(`${fe.stftPath}: max |ΔdB| vs float64 reference ${maxDb.toExponential(2)}`);

@@ -125,7 +125,7 @@ export class MelFrontend {
     if (!byGpu) constantCache.set(this.gpu, (byGpu = new Map()));
     let c = byGpu.get(key);
     if (!c) {
-      const fb = melFilterbank({ ...s, scale: s.melScale, norm: s.melNorm });
+      const fb = melFilterbank(s);
       const bins = s.nFft / 2 + 1;
       c = {
         window: this.gpu.upload(hannWindow(s.nFft), 'hann window'),

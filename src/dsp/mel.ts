@@ -13,8 +13,8 @@ export interface MelFilterSettings {
   fmin: number;
   /** Upper edge in Hz; sampleRate / 2 when undefined. */
   fmax?: number;
-  scale: MelScale;
-  norm: MelNorm;
+  melScale: MelScale;
+  melNorm: MelNorm;
 }
 
 const F_SP = 200 / 3;
@@ -46,12 +46,12 @@ export function melFrequencies(n: number, fmin: number, fmax: number, scale: Mel
 export function melFilterbank(s: MelFilterSettings): Float64Array {
   const fmax = s.fmax ?? s.sampleRate / 2;
   const nBins = Math.floor(s.nFft / 2) + 1;
-  const melF = melFrequencies(s.nMels + 2, s.fmin, fmax, s.scale);
+  const melF = melFrequencies(s.nMels + 2, s.fmin, fmax, s.melScale);
   const w = new Float64Array(s.nMels * nBins);
   for (let m = 0; m < s.nMels; m++) {
     const d0 = melF[m + 1]! - melF[m]!;
     const d1 = melF[m + 2]! - melF[m + 1]!;
-    const enorm = s.norm === 'slaney' ? 2 / (melF[m + 2]! - melF[m]!) : 1;
+    const enorm = s.melNorm === 'slaney' ? 2 / (melF[m + 2]! - melF[m]!) : 1;
     for (let k = 0; k < nBins; k++) {
       const f = (k * s.sampleRate) / s.nFft;
       const lower = (f - melF[m]!) / d0;
