@@ -55,8 +55,6 @@ describe('Ser3dCnn through the autograd', () => {
     for (const p of full.params) {
       p.buffer.destroy();
       p.grad.destroy();
-      p.m.destroy();
-      p.v.destroy();
     }
   });
 

@@ -71,8 +71,8 @@ describe('checkpoints, resume and failures', () => {
     await saveModel(gpu, s1.model, join(dir, 'm.safetensors'));
     const s2 = setup(6);
     await loadModel(gpu, s2.model, join(dir, 'm.safetensors'));
-    const a = await snapshot(gpu, s1.model, false);
-    const b = await snapshot(gpu, s2.model, false);
+    const a = await snapshot(gpu, s1.model);
+    const b = await snapshot(gpu, s2.model);
     for (const k of Object.keys(a)) expect(Array.from(b[k]!.data as Float32Array), k).toEqual(Array.from(a[k]!.data as Float32Array));
   });
 
@@ -80,7 +80,13 @@ describe('checkpoints, resume and failures', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ser-sigint-'));
     const s = setup();
     const pending = fit(gpu, s.model, s.engine, train, val, opts(dir, 50));
-    setTimeout(() => process.emit('SIGINT', 'SIGINT'), 50);
+    // Signal as soon as fit() listens (a fixed delay races with its start on a loaded machine).
+    const poll = setInterval(() => {
+      if (process.listenerCount('SIGINT') > 0) {
+        clearInterval(poll);
+        process.emit('SIGINT', 'SIGINT');
+      }
+    }, 5);
     await expect(pending).rejects.toBeInstanceOf(TrainingInterrupted);
     expect(existsSync(join(dir, 'interrupted.safetensors'))).toBe(true);
     expect(process.listenerCount('SIGINT')).toBe(0);

@@ -27,10 +27,8 @@ export class Tensor {
   }
 }
 
-/** A trainable tensor that outlives steps, with its gradient and Adam moments. */
+/** A trainable tensor that outlives steps, with its gradient (the optimizer keeps its own state). */
 export class Parameter extends Tensor {
-  readonly m: GPUBuffer;
-  readonly v: GPUBuffer;
   override grad: GPUBuffer;
 
   constructor(gpu: Gpu, shape: readonly number[], name: string, init: Float32Array) {
@@ -38,8 +36,6 @@ export class Parameter extends Tensor {
     super(shape, gpu.upload(init, name), true, name);
     const zeros = new Float32Array(init.length);
     this.grad = gpu.upload(zeros, `${name}.grad`);
-    this.m = gpu.upload(zeros, `${name}.m`);
-    this.v = gpu.upload(zeros, `${name}.v`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Gpu } from '../kernels/gpu.js';
 import { Graph } from '../autograd/tensor.js';
 import { softmaxFocal } from '../autograd/ops.js';
 import { adamUpdate } from '../kernels/adam.js';
+import { AdamState } from './adam.js';
 import type { Ser3dCnn } from '../model/ser3dcnn.js';
 
 export interface AdamConfig {
@@ -31,8 +32,8 @@ export interface StepResult {
 export class Engine {
   readonly classes: number;
   readonly sampleSize: number;
-  /** Adam's step counter t (bias correction); persisted in checkpoints. */
-  adamStep = 0;
+  /** Adam's moments and step counter, persisted in last.safetensors. */
+  readonly optimizer: AdamState;
   /** Dropout in training steps (off only to compare steps with a peer that has no masks of ours). */
   dropout = true;
   private input: GPUBuffer;
@@ -58,6 +59,16 @@ export class Engine {
     this.labels = dev.createBuffer({ label: 'batch labels', size: Math.max(16, maxBatch * 4), usage });
     this.alpha = gpu.upload(alpha, 'focal alpha');
     this.metrics = dev.createBuffer({ label: 'step metrics', size: maxBatch * (1 + this.classes) * 4, usage });
+    this.optimizer = new AdamState(gpu, model.params);
+  }
+
+  /** Adam's step counter t (bias correction): the number of training steps taken. */
+  get adamStep(): number {
+    return this.optimizer.step;
+  }
+
+  set adamStep(t: number) {
+    this.optimizer.step = t;
   }
 
   private upload(x: Float32Array, y: Uint32Array | null, n: number): void {
@@ -89,7 +100,8 @@ export class Engine {
     g.backward();
     const { beta1, beta2, eps } = this.adam;
     for (const p of this.model.params) {
-      adamUpdate(g.r, p.buffer, p.grad, p.m, p.v, { n: p.size, lr, beta1, beta2, eps, step: this.adamStep });
+      const { m, v } = this.optimizer.of(p);
+      adamUpdate(g.r, p.buffer, p.grad, m, v, { n: p.size, lr, beta1, beta2, eps, step: this.adamStep });
     }
     g.r.copy(loss, 0, this.metrics, 0, n * 4);
     g.r.copy(probs, 0, this.metrics, n * 4, n * this.classes * 4);

@@ -126,7 +126,7 @@ async function resumeOrStart(gpu: Gpu, model: Ser3dCnn, engine: Engine, opts: Fi
   if (!opts.resume) return { history: [], callbacks: initialCallbackState(opts.lr), startEpoch: 0 };
   const lastPath = join(opts.out, 'last.safetensors');
   if (!existsSync(lastPath)) throw new Error(`--resume: no completed epoch in ${opts.out} (last.safetensors missing)`);
-  const meta = await loadModel(gpu, model, lastPath, true);
+  const meta = await loadModel(gpu, model, lastPath, engine.optimizer);
   // The state inside last.safetensors belongs to its weights even when a kill fell between
   // the two writes; state.json (for people and older checkpoints) may be an epoch behind.
   let saved: SavedState;
@@ -216,7 +216,7 @@ async function saveEpoch(gpu: Gpu, model: Ser3dCnn, engine: Engine, out: string,
   const tagged = { metadata: { ...metadata, epoch: String(state.epoch + 1) } };
   if (d.saveBest) await saveModel(gpu, model, join(out, 'best.safetensors'), tagged);
   if (d.newBestLoss) await saveModel(gpu, model, join(out, 'best_loss.safetensors'), tagged);
-  await saveModel(gpu, model, join(out, 'last.safetensors'), { optimizer: { adamStep: engine.adamStep }, metadata: { ...metadata, state: JSON.stringify(state) } });
+  await saveModel(gpu, model, join(out, 'last.safetensors'), { optimizer: engine.optimizer, metadata: { ...metadata, state: JSON.stringify(state) } });
   await writeJsonAtomic(join(out, 'state.json'), state);
   await writeJsonAtomic(join(out, 'history.json'), state.history);
   await writeFileAtomic(join(out, 'curves.svg'), trainingCurvesSvg(state.history));
