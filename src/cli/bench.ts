@@ -17,6 +17,7 @@ import { Ser3dCnn, type ModelConfig } from '../model/ser3dcnn.js';
 import { Engine } from '../train/engine.js';
 import { CLASS_NAMES } from '../data/sources.js';
 import { choice, num, parse, UsageError } from './args.js';
+import { Rng } from '../util/rng.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 import type { TorchTimings } from '../../bench/torch_peer.js';
 
@@ -124,14 +125,10 @@ async function medianMs(name: string, fn: () => Promise<unknown>, iterations: nu
   return result.latency.p50;
 }
 
-/** Inputs in [-1, 1) from an LCG, and labels cycling through the classes. */
+/** Inputs uniform in [-1, 1) from the project's seeded generator, and labels cycling through the classes. */
 function syntheticBatch(n: number, sampleSize: number, classes: number): { x: Float32Array; y: Uint32Array } {
-  const x = new Float32Array(n * sampleSize);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2147483648 - 1;
-  }
+  const rng = new Rng(12345);
+  const x = Float32Array.from({ length: n * sampleSize }, () => rng.uniform(-1, 1));
   return { x, y: Uint32Array.from({ length: n }, (_, i) => i % classes) };
 }
 
