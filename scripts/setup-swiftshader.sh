@@ -12,6 +12,8 @@
 set -euo pipefail
 
 log() { printf 'setup-swiftshader: %s\n' "$*" >&2; }
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 
 if [ "${SER_SWIFTSHADER:-}" = "0" ]; then
   log "SER_SWIFTSHADER=0: not installing SwiftShader; the kernel tests will not run on it"
@@ -33,18 +35,8 @@ if [ ! -f "$lib" ]; then
     log "(it ships libvk_swiftshader.so) or skip the SwiftShader test pass with SER_SWIFTSHADER=0."
     exit 1
   fi
-  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
-    log "need root (or sudo) to install chromium, which ships SwiftShader"; exit 1
-  fi
   log "installing chromium (for its SwiftShader Vulkan driver)"
-  # Through env: sudo does not pass the caller's environment on.
-  apt=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get)
-  # The package lists may be missing or stale on a fresh machine: refresh them only if needed.
-  if ! "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null; then
-    log "install failed; refreshing the package lists and trying again"
-    "${apt[@]}" update -qq
-    "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null
-  fi
+  apt_install --no-install-recommends chromium
   [ -f "$lib" ] || { log "chromium is installed but $lib is missing"; exit 1; }
 fi
 

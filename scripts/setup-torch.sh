@@ -6,6 +6,8 @@ set -euo pipefail
 
 log() { printf 'setup-torch: %s\n' "$*" >&2; }
 PY="${SER_TORCH_PYTHON:-/usr/bin/python3}"
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 
 if "$PY" -c 'import torch, numpy' >/dev/null 2>&1; then
   log "PyTorch present ($("$PY" -c 'import torch; print(torch.__version__)')); nothing to do."
@@ -15,13 +17,7 @@ if ! command -v apt-get >/dev/null; then
   log "PyTorch is missing for $PY and this is not a Debian-like system: install PyTorch (CPU) and numpy for it, or point SER_TORCH_PYTHON at a Python that has them."
   exit 1
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { log "need root (or sudo) to install python3-torch"; exit 1; }
-  SUDO="sudo"
-fi
 log "installing Debian's python3-torch (a few hundred MB, once)"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get install -y -qq python3-torch >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-torch >/dev/null; }
+apt_install python3-torch
 "$PY" -c 'import torch, numpy' || { log "python3-torch installed but $PY cannot import it"; exit 1; }
 log "done"
