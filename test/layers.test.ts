@@ -1,4 +1,4 @@
-// The layers point one way: shaders ← kernels ← autograd ← model ← train ← cli, with
+// The layers point one way: shaders ← kernels ← autograd ← model ← train ← cli and web, with
 // dsp and data beside them, util under everything, and the float64 references in
 // src/ref standing alone (they must load without Dawn). bench/ and test/ sit beside
 // src/ and import from it, never the other way, except `ser bench`, the command
@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   data: ['data', 'dsp', 'util'],
   train: ['train', 'model', 'autograd', 'kernels', 'data', 'dsp', 'util'],
   cli: ['cli', 'train', 'model', 'autograd', 'kernels', 'data', 'dsp', 'ref', 'util'],
+  // The web page: an entry point beside cli, on the same layers (minus the corpora and the references).
+  web: ['web', 'train', 'model', 'autograd', 'kernels', 'dsp', 'util'],
 };
 
 function files(dir: string): string[] {
@@ -118,5 +120,35 @@ describe('module layers', () => {
     expect(bad, bad.join('\n')).toEqual([]);
     // The walk did reach beyond src/ref (the pure shape modules), so it would see a bad import there.
     expect([...seen].some((f) => f.startsWith('src/kernels/'))).toBe(true);
+  });
+
+  it('the page loads without Dawn: nothing reachable from src/web imports webgpu, the Node GPU entry or the Vulkan driver lookup', () => {
+    const seen = new Set<string>();
+    // The page's two bundle entries (src/cli/web-bundle.ts).
+    const roots = ['src/web/app.ts', 'src/web/capture-worklet.ts'];
+    const chains = new Map(roots.map((f) => [f, [f]]));
+    const stack = [...roots];
+    const bad: string[] = [];
+    while (stack.length) {
+      const f = stack.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      for (const imp of graph.get(f) ?? []) {
+        const t = resolved(imp);
+        const chain = [...chains.get(f)!, t];
+        if (t === 'webgpu' || t === 'src/kernels/gpu.ts' || t === 'src/kernels/vulkan-icd.ts') bad.push(chain.join(' → '));
+        else if (t.startsWith('src/') && !chains.has(t)) {
+          chains.set(t, chain);
+          stack.push(t);
+        }
+      }
+    }
+    expect(bad, bad.join('\n')).toEqual([]);
+    // The walk reached the kernels, the model and the engine the command line runs.
+    for (const f of ['src/kernels/gpu-core.ts', 'src/kernels/conv3d.ts', 'src/model/ser3dcnn.ts', 'src/train/engine.ts', 'src/dsp/frontend.ts']) expect(seen.has(f), f).toBe(true);
+    // The shared GPU runtime itself uses no Node module at all (the page's bundle stubs those of other shared files).
+    for (const f of ['src/kernels/gpu-core.ts', 'src/kernels/gpu-browser.ts', 'src/kernels/kernel.ts']) {
+      expect(graph.get(f)!.filter((i) => i.to.startsWith('node:')).map((i) => `${f}:${i.line} ${i.to}`)).toEqual([]);
+    }
   });
 });

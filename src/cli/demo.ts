@@ -133,6 +133,7 @@ export async function demo(argv: string[]): Promise<number> {
   say(`\nDone in ${seconds.toFixed(0)} s: speaker-independent test accuracy ${(result.test.accuracy * 100).toFixed(1)}%, macro F1 ${result.test.macro_f1.toFixed(3)}.`);
   say(`Run folder ${out}: best.safetensors, config.json, history.json, curves.svg, confusion.svg, test_report.txt`);
   say('Train on real corpora with:\n  npx ser train --data ravdess=DIR --data tess=DIR --data savee=DIR --data emodb=DIR --out runs/report');
+  say(`Try it live from a microphone in the browser: npx ser serve${out === resolve('runs/demo') ? '' : ` ${out}`}`);
   if (v.json) {
     console.log(
       JSON.stringify({

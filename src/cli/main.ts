@@ -11,6 +11,7 @@ export const COMMANDS: Record<string, Command> = {
   evaluate: { summary: 'classification report of a checkpoint on labelled data', load: async () => (await import('./evaluate.js')).evaluate },
   predict: { summary: 'top-3 emotions of audio files', load: async () => (await import('./predict.js')).predict },
   doctor: { summary: 'show the WebGPU adapter and run a self-test kernel', load: async () => (await import('./doctor.js')).doctor },
+  serve: { summary: 'a web page that recognises emotion live from the microphone, on the same WGSL in the browser', load: async () => (await import('./serve.js')).serve },
   mel: { summary: 'mel spectrogram of an audio file (JSON, summary or PNG)', load: async () => (await import('./mel.js')).mel },
   bench: { summary: 'time training steps and inference of the network (optionally vs TensorFlow.js)', load: async () => (await import('./bench.js')).bench },
 };

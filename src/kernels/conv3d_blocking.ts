@@ -2,7 +2,7 @@
 // which set of shaders a device runs, their blockings, the override constants and
 // workgroup grids that follow, and how backward_weight splits its reduction over
 // positions. docs/PERFORMANCE.md has the measurements behind the choices.
-import { Gpu } from './gpu.js';
+import type { Gpu } from './gpu-core.js';
 import { conv3dOutShape, type Conv3dShape } from './conv3d_shape.js';
 
 /** Which set of shaders runs: see the header. */

@@ -8,7 +8,7 @@
 //   @binding(1..)  inputs   var<storage, read>
 //   @binding(..)   outputs  var<storage, read_write>       (last)
 // Shapes travel in `params`; tile and workgroup sizes are `override` constants.
-import { BufferPool, Gpu, GpuError, align } from './gpu.js';
+import { BufferPool, Gpu, GpuError, align } from './gpu-core.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32';
 
@@ -442,6 +442,6 @@ class Profiler {
 
 const profilers = new WeakMap<Gpu, Profiler | null>();
 function profilerOf(gpu: Gpu): Profiler | null {
-  if (!profilers.has(gpu)) profilers.set(gpu, process.env.SER_PROFILE && gpu.features.timestamps ? new Profiler(gpu) : null);
+  if (!profilers.has(gpu)) profilers.set(gpu, gpu.profile && gpu.features.timestamps ? new Profiler(gpu) : null);
   return profilers.get(gpu)!;
 }

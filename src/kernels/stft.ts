@@ -6,7 +6,7 @@
 // fft_power.wgsl (multi-pass, for sizes whose buffer exceeds workgroup memory),
 // followed by mel_project.wgsl.
 // Reference: powerSpectrogramRef in src/ref/melspec.ts.
-import type { Gpu } from './gpu.js';
+import type { Gpu } from './gpu-core.js';
 import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
 
 export const STFT_MEL: KernelSpec = {

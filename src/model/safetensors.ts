@@ -279,3 +279,33 @@ export async function readSafetensors(path: string, expected?: Record<string, Te
     closeSync(fd);
   }
 }
+
+/**
+ * Reads a safetensors file already in memory — what a web page fetched — with the
+ * checks of `readSafetensors`; `file` names it in errors. Uses no Node module.
+ */
+export function parseSafetensors(file: string, bytes: Uint8Array, expected?: Record<string, TensorSpec>): Safetensors {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('safetensors I/O assumes a little-endian host');
+  if (bytes.length < 8) throw new CheckpointError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (headerLen > BigInt(bytes.length - 8)) throw new CheckpointError(file, `header length ${headerLen} exceeds the file's ${bytes.length - 8} remaining bytes`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) throw new CheckpointError(file, `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const n = Number(headerLen);
+  if (n < 2) throw new CheckpointError(file, `header length ${n} is too small for a JSON object`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new CheckpointError(file, `header is not valid UTF-8 JSON (${(e as Error).message.slice(0, 100)})`);
+  }
+  const dataStart = 8 + n;
+  const { entries, metadata } = validateHeader(file, header, bytes.length - dataStart);
+  if (expected) checkExpected(file, entries, expected);
+  const tensors: Record<string, TensorEntry> = {};
+  for (const e of entries) {
+    const data = new DTYPES[e.dtype].array(elementCount(e.shape));
+    new Uint8Array(data.buffer, 0, data.byteLength).set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    define(tensors, e.name, { dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
