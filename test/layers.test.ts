@@ -98,34 +98,12 @@ describe('module layers', () => {
     expect(bad, bad.join('\n')).toEqual([]);
   });
 
-  it('the float64 references load without Dawn: nothing reachable from src/ref imports webgpu or the GPU runtime', () => {
+  /**
+   * Every src/ file reachable from `roots` by run-time imports, and the import chains that
+   * reach a forbidden module (the chain is the failure message).
+   */
+  function reach(roots: string[], forbidden: string[]): { seen: Set<string>; bad: string[] } {
     const seen = new Set<string>();
-    const stack = all.filter((f) => f.startsWith('src/ref/'));
-    const chains = new Map(stack.map((f) => [f, [f]]));
-    const bad: string[] = [];
-    while (stack.length) {
-      const f = stack.pop()!;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      for (const imp of graph.get(f) ?? []) {
-        const t = resolved(imp);
-        const chain = [...chains.get(f)!, t];
-        if (t === 'webgpu' || t === 'src/kernels/gpu.ts' || t === 'src/kernels/kernel.ts') bad.push(chain.join(' → '));
-        else if (t.startsWith('src/') && !chains.has(t)) {
-          chains.set(t, chain);
-          stack.push(t);
-        }
-      }
-    }
-    expect(bad, bad.join('\n')).toEqual([]);
-    // The walk did reach beyond src/ref (the pure shape modules), so it would see a bad import there.
-    expect([...seen].some((f) => f.startsWith('src/kernels/'))).toBe(true);
-  });
-
-  it('the page loads without Dawn: nothing reachable from src/web imports webgpu, the Node GPU entry or the Vulkan driver lookup', () => {
-    const seen = new Set<string>();
-    // The page's two bundle entries (src/cli/web-bundle.ts).
-    const roots = ['src/web/app.ts', 'src/web/capture-worklet.ts'];
     const chains = new Map(roots.map((f) => [f, [f]]));
     const stack = [...roots];
     const bad: string[] = [];
@@ -136,13 +114,26 @@ describe('module layers', () => {
       for (const imp of graph.get(f) ?? []) {
         const t = resolved(imp);
         const chain = [...chains.get(f)!, t];
-        if (t === 'webgpu' || t === 'src/kernels/gpu.ts' || t === 'src/kernels/vulkan-icd.ts') bad.push(chain.join(' → '));
+        if (forbidden.includes(t)) bad.push(chain.join(' → '));
         else if (t.startsWith('src/') && !chains.has(t)) {
           chains.set(t, chain);
           stack.push(t);
         }
       }
     }
+    return { seen, bad };
+  }
+
+  it('the float64 references load without Dawn: nothing reachable from src/ref imports webgpu or the GPU runtime', () => {
+    const { seen, bad } = reach(all.filter((f) => f.startsWith('src/ref/')), ['webgpu', 'src/kernels/gpu.ts', 'src/kernels/kernel.ts']);
+    expect(bad, bad.join('\n')).toEqual([]);
+    // The walk did reach beyond src/ref (the pure shape modules), so it would see a bad import there.
+    expect([...seen].some((f) => f.startsWith('src/kernels/'))).toBe(true);
+  });
+
+  it('the page loads without Dawn: nothing reachable from src/web imports webgpu, the Node GPU entry or the Vulkan driver lookup', () => {
+    // The page's two bundle entries (src/cli/web-bundle.ts).
+    const { seen, bad } = reach(['src/web/app.ts', 'src/web/capture-worklet.ts'], ['webgpu', 'src/kernels/gpu.ts', 'src/kernels/vulkan-icd.ts']);
     expect(bad, bad.join('\n')).toEqual([]);
     // The walk reached the kernels, the model and the engine the command line runs.
     for (const f of ['src/kernels/gpu-core.ts', 'src/kernels/conv3d.ts', 'src/model/ser3dcnn.ts', 'src/train/engine.ts', 'src/dsp/frontend.ts']) expect(seen.has(f), f).toBe(true);
