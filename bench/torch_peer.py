@@ -107,10 +107,16 @@ class KerasBatchNorm:
 
 
 class Ser3dCnn:
-    """Parameters and batch-norm state in our names and layouts; forward() in NCDHW."""
+    """Parameters and batch-norm state in our names and layouts; forward() in NCDHW.
 
-    def __init__(self, tensors, bn_momentum):
+    native=True is the network as a PyTorch user would write it for speed: torch's fused
+    batch-norm kernel (the same normalisation; only its running variance is the unbiased
+    estimate) and kernels converted to PyTorch's layout once, not per step. The timing
+    command uses it; parity and whole runs keep Keras' semantics (native=False)."""
+
+    def __init__(self, tensors, bn_momentum, native=False):
         self.bn_momentum = bn_momentum
+        self.native = native
         self.params = {}
         self.states = {}
         for name, arr in tensors.items():
@@ -129,6 +135,12 @@ class Ser3dCnn:
             if f'{p}.gamma' in self.params:
                 self.bns[p] = KerasBatchNorm(self.params[f'{p}.gamma'], self.params[f'{p}.beta'],
                                              self.states[f'{p}.moving_mean'], self.states[f'{p}.moving_variance'])
+        if native:
+            # Conv kernels as PyTorch's own parameters ([Cout, Cin, kd, kh, kw], contiguous).
+            for i in range(self.n_conv):
+                name = f'conv{i + 1}.kernel'
+                self.params[name] = self.params[name].detach().permute(4, 3, 0, 1, 2).contiguous().requires_grad_(True)
+            self.torch_layout = {k: v for k, v in self.params.items() if k.startswith('conv') and k.endswith('.kernel')}
 
     def forward(self, x, training, dropout=None, momentum=None):
         """x: [N, D, H, W, C] channels-last. dropout: None (off), 'torch' (torch's RNG) or
@@ -151,21 +163,27 @@ class Ser3dCnn:
                 mask = dropout(k, tuple(h.shape))
             return h * mask / (1 - rate)
 
+        def bn(name, h, axes):
+            if not self.native:
+                return self.bns[name](h, training, mom, axes)
+            b = self.bns[name]
+            return F.batch_norm(h, b.mean, b.var, b.gamma, b.beta, training, 1 - mom, BN_EPS)
+
         h = x.permute(0, 4, 1, 2, 3)
         for i in range(self.n_conv):
-            w = self.params[f'conv{i + 1}.kernel'].permute(4, 3, 0, 1, 2)
+            name = f'conv{i + 1}.kernel'
+            w = self.torch_layout[name] if self.native else self.params[name].permute(4, 3, 0, 1, 2)
             kd, kh, kw = w.shape[2:]
             h = F.conv3d(h, w, self.params[f'conv{i + 1}.bias'], padding=(kd // 2, kh // 2, kw // 2))
-            h = self.bns[f'bn{i + 1}'](h, training, mom, (0, 2, 3, 4))
+            h = bn(f'bn{i + 1}', h, (0, 2, 3, 4))
             if i < len(CONV_DROPOUT):
                 h = F.max_pool3d(F.relu(h), kernel_size=(1, 2, 2))
                 h = drop(h, CONV_DROPOUT[i])
         h = h.mean(dim=(2, 3, 4))
         for i in range(self.n_dense):
             h = h @ self.params[f'dense{i + 1}.kernel'] + self.params[f'dense{i + 1}.bias']
-            bn = self.bns.get(f'bn{self.n_conv + i + 1}')
-            if bn is not None:
-                h = F.relu(bn(h, training, mom, (0,)))
+            if f'bn{self.n_conv + i + 1}' in self.bns:
+                h = F.relu(bn(f'bn{self.n_conv + i + 1}', h, (0,)))
                 h = drop(h, DENSE_DROPOUT[i])
         return h
 
@@ -358,8 +376,10 @@ def cmd_bench(d):
     cfg = json.load(open(f'{d}/peer.json'))
     init, _ = read_safetensors(f'{d}/init.safetensors')
     b, _ = read_safetensors(f'{d}/batch.safetensors')
-    model = Ser3dCnn(init, cfg['bnMomentum'])
-    opt = KerasAdam(model.params)
+    model = Ser3dCnn(init, cfg['bnMomentum'], native=True)
+    # torch.optim.Adam: PyTorch's own (multi-tensor) implementation; ε placement differs from
+    # Keras' by a factor √(1 − β2^t), immaterial for timing.
+    opt = torch.optim.Adam(model.params.values(), lr=1e-3, eps=1e-7, foreach=True)
     x, y, alpha = torch.from_numpy(b['x']), torch.from_numpy(b['y'].astype(np.int64)), torch.from_numpy(b['alpha'])
 
     def forward():
@@ -369,10 +389,10 @@ def cmd_bench(d):
     write_safetensors(f'{d}/probs.safetensors', {'probs': forward().numpy()})
 
     def train_step():
-        zero_grads(model)
+        opt.zero_grad(set_to_none=True)
         loss, _ = focal_loss(model.forward(x, True, 'torch'), y, alpha, cfg['gamma'])
         loss.mean().backward()
-        opt.step(1e-3)
+        opt.step()
         loss.sum().item()
 
     out = {'threads': torch.get_num_threads(), 'torch': torch.__version__}
