@@ -8,7 +8,11 @@
 //   @binding(1..)  inputs   var<storage, read>
 //   @binding(..)   outputs  var<storage, read_write>       (last)
 // Shapes travel in `params`; tile and workgroup sizes are `override` constants.
-import { BufferPool, Gpu, GpuError, align } from './gpu-core.js';
+import { BufferPool, Gpu, align } from './gpu-core.js';
+import { bindingRange, type Binding, type BufferRange } from './binding.js';
+import { profilerOf, type Profiler } from './profile.js';
+
+export { bindingRuns, rowRange, type Binding, type BufferRange, type RowRun } from './binding.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32';
 
@@ -24,14 +28,6 @@ export interface KernelSpec {
 }
 
 /** A byte range of a buffer: a slice of a tensor too large for one storage binding (see `bindingRuns`). */
-export interface BufferRange {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-}
-
-export type Binding = GPUBuffer | BufferRange;
-
 export interface Dispatch {
   params?: Record<string, number>;
   buffers: Record<string, Binding>;
@@ -253,79 +249,6 @@ export class Recorder {
 }
 
 /**
- * The range a binding covers: a whole buffer is bound up to the bytes last
- * acquired for it (pool size classes round up, past the binding limit for the
- * largest tensors). A tensor larger than one binding may hold must be processed
- * in slices by its op (`bindingRuns`); WebGPU would reject binding it whole, at
- * a later sync and without naming the tensor, so it is refused here.
- */
-function bindingRange(gpu: Gpu, shader: string, name: string, b: Binding): BufferRange {
-  const limit = gpu.maxBindingBytes;
-  if (!(b instanceof GPUBuffer)) {
-    if (b.size > limit || b.offset % gpu.limits.minStorageBufferOffsetAlignment !== 0 || b.offset + b.size > b.buffer.size) {
-      throw new Error(`${shader}: invalid slice of ${name} (offset ${b.offset}, ${b.size} bytes, buffer ${b.buffer.size} bytes, binding limit ${limit})`);
-    }
-    // Shaders that view a binding as vec4s see floor(size / 16) of them, so a slice
-    // ends on a 16-byte boundary (inside the buffer) lest its last floats fall off;
-    // an empty slice (nothing to compute) still needs a non-empty binding.
-    const room = b.buffer.size - b.offset;
-    const size = Math.min(room, Math.max(16, align(b.size, 16)), Math.floor(limit / 16) * 16);
-    return size === b.size ? b : { buffer: b.buffer, offset: b.offset, size };
-  }
-  if (b.size <= limit) return { buffer: b, offset: 0, size: b.size };
-  const used = Math.min(b.size, align(gpu.pool.bytesOf(b) ?? b.size, 16));
-  if (used > limit) {
-    throw new GpuError(
-      `${shader}: ${name} holds ${(used / 2 ** 20).toFixed(0)} MiB, more than the device's ${(limit / 2 ** 20).toFixed(0)} MiB storage-binding limit — try a smaller --batch`,
-      'out-of-memory',
-    );
-  }
-  return { buffer: b, offset: 0, size: used };
-}
-
-/** One slice of rows [start, start + count). */
-export interface RowRun {
-  start: number;
-  count: number;
-}
-
-/**
- * Splits `rows` rows (samples of a batch, or rows of an [M, C] matrix) into runs
- * small enough that each sliced binding — `rowBytes[i]` bytes per row — fits one
- * storage binding, with every run starting at an offset the device can bind.
- * A single run whenever the whole tensor fits, which on a GPU with large
- * bindings is every shape; lavapipe's 128 MiB limit splits the report's first
- * block at batch 32.
- */
-export function bindingRuns(gpu: Gpu, rows: number, rowBytes: readonly number[]): RowRun[] {
-  const widest = Math.max(...rowBytes);
-  const limit = gpu.maxBindingBytes;
-  if (rows * widest <= limit) return [{ start: 0, count: rows }];
-  // Rows per run must keep every run's byte offset aligned in every binding.
-  const alignment = gpu.limits.minStorageBufferOffsetAlignment;
-  let step = 1;
-  for (const rb of rowBytes) step = lcm(step, alignment / gcd(rb, alignment));
-  const perRun = Math.floor(limit / widest / step) * step;
-  if (perRun < 1) throw new GpuError(`a single row of ${widest} bytes (×${step} for alignment) exceeds the device's ${limit}-byte storage-binding limit`, 'out-of-memory');
-  const runs: RowRun[] = [];
-  for (let start = 0; start < rows; start += perRun) runs.push({ start, count: Math.min(perRun, rows - start) });
-  return runs;
-}
-
-/** The bytes of rows `run` in a buffer of `rowBytes`-byte rows. */
-export function rowRange(buffer: GPUBuffer, run: RowRun, rowBytes: number): BufferRange {
-  return { buffer, offset: run.start * rowBytes, size: run.count * rowBytes };
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-function lcm(a: number, b: number): number {
-  return (a / gcd(a, b)) * b;
-}
-
-/**
  * Workgroup counts for `n` threads of `wgSize` each, folded into y when x would
  * exceed the per-dimension limit. Shaders recover the linear index as
  * `gid.x + gid.y * (num_workgroups.x * WG)` and bound-check against n.
@@ -372,76 +295,4 @@ export async function timeRecorded(gpu: Gpu, record: (r: Recorder) => void): Pro
   run(gpu, record, 'timed');
   await gpu.sync();
   return performance.now() - t0;
-}
-
-/**
- * Per-kernel GPU time, enabled by `SER_PROFILE=1`: timestamps around every
- * dispatch, summed per shader and printed at exit. Only for finding hot spots —
- * one pass per dispatch changes the scheduling it measures.
- */
-class Profiler {
-  private querySet: GPUQuerySet;
-  private resolveBuf: GPUBuffer;
-  private labels: string[] = [];
-  readonly totals = new Map<string, { ms: number; count: number }>();
-  private busy: Promise<void> = Promise.resolve();
-  static readonly CAPACITY = 2048;
-
-  constructor(private gpu: Gpu) {
-    this.querySet = gpu.device.createQuerySet({ type: 'timestamp', count: Profiler.CAPACITY * 2 });
-    this.resolveBuf = gpu.device.createBuffer({ size: Profiler.CAPACITY * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    process.on('exit', () => this.print());
-  }
-
-  slot(shader: string): GPUComputePassTimestampWrites | undefined {
-    if (this.labels.length >= Profiler.CAPACITY) return undefined;
-    const i = this.labels.length;
-    this.labels.push(shader);
-    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
-  }
-
-  private pending: { labels: string[]; buf: GPUBuffer } | null = null;
-
-  resolve(encoder: GPUCommandEncoder): void {
-    const n = this.labels.length;
-    if (n === 0) return;
-    const buf = this.gpu.device.createBuffer({ size: n * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuf, 0);
-    encoder.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, n * 16);
-    this.pending = { labels: this.labels, buf };
-    this.labels = [];
-  }
-
-  collect(): Promise<void> {
-    const p = this.pending;
-    this.pending = null;
-    if (!p) return this.busy;
-    this.busy = this.busy.then(async () => {
-      await p.buf.mapAsync(GPUMapMode.READ);
-      const t = new BigUint64Array(p.buf.getMappedRange());
-      p.labels.forEach((label, i) => {
-        const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
-        const e = this.totals.get(label) ?? { ms: 0, count: 0 };
-        e.ms += ms;
-        e.count++;
-        this.totals.set(label, e);
-      });
-      p.buf.unmap();
-      p.buf.destroy();
-    });
-    return this.busy;
-  }
-
-  print(): void {
-    const rows = [...this.totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-    process.stderr.write(`\nGPU time per shader (SER_PROFILE), total ${total.toFixed(0)} ms\n`);
-    for (const [label, e] of rows) process.stderr.write(`  ${label.padEnd(32)} ${e.ms.toFixed(1).padStart(10)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.count}\n`);
-  }
-}
-
-const profilers = new WeakMap<Gpu, Profiler | null>();
-function profilerOf(gpu: Gpu): Profiler | null {
-  if (!profilers.has(gpu)) profilers.set(gpu, gpu.profile && gpu.features.timestamps ? new Profiler(gpu) : null);
-  return profilers.get(gpu)!;
 }
