@@ -1,9 +1,14 @@
 // The WebGPU runtime that does not depend on where the device comes from: the
-// Gpu (device, errors, shaders, pipelines, buffers, upload/readback), the buffer
-// pool, and opening a device on an adapter. Two entry points hand it an adapter
+// Gpu (device, error scopes, shaders, pipelines, upload/readback) and opening a
+// device on an adapter, with its feature probes; the buffer pool is pool.ts, the
+// error type gpu-error.ts. Two entry points hand it an adapter
 // and a way to read shaders: src/kernels/gpu.ts in Node (Dawn's instance, WGSL
 // read from shaders/) and src/kernels/gpu-browser.ts in a page (navigator.gpu,
 // WGSL bundled as text). Nothing here may import a Node module or Dawn.
+import { GpuError } from './gpu-error.js';
+import { BufferPool, checkBufferSize } from './pool.js';
+
+export { BufferPool, GpuError };
 
 /** The WGSL of a shader by its stem (`conv3d_forward`), includes already expanded. */
 export type ShaderSource = (name: string) => string;
@@ -27,14 +32,6 @@ export interface GpuFeatures {
    * need. `SER_SUBGROUPS=0` turns it off, so the portable kernels run instead.
    */
   shuffle8: boolean;
-}
-
-/** A GPU error, uncaptured validation error or device loss, turned into an exception. */
-export class GpuError extends Error {
-  constructor(message: string, readonly kind: 'validation' | 'out-of-memory' | 'internal' | 'device-lost' | 'no-adapter') {
-    super(message);
-    this.name = 'GpuError';
-  }
 }
 
 /** Limits the kernels care about; we ask for the adapter's maxima of these. */
@@ -203,71 +200,6 @@ export class Gpu {
     for (const list of this.staging.values()) for (const b of list) b.destroy();
     this.staging.clear();
     this.device.destroy();
-  }
-}
-
-/**
- * Storage buffers recycled by size class (powers of two above 256 B), so that a
- * training step in steady state creates no buffers. `release` returns a buffer
- * for reuse by later work; WebGPU orders queue operations, so a buffer released
- * while earlier commands still read it is safe to overwrite in later commands.
- */
-export class BufferPool {
-  private free = new Map<number, GPUBuffer[]>();
-  /** Bytes requested at each buffer's latest acquire (its size class may be larger). */
-  private requested = new WeakMap<GPUBuffer, number>();
-  created = 0;
-  constructor(private device: GPUDevice) {}
-
-  static sizeClass(bytes: number): number {
-    let s = 256;
-    while (s < bytes) s *= 2;
-    return s;
-  }
-
-  acquire(bytes: number, label = 'pooled'): GPUBuffer {
-    const size = BufferPool.sizeClass(bytes);
-    checkBufferSize(this.device, size, label);
-    const list = this.free.get(size);
-    let buf = list?.pop();
-    if (!buf) {
-      this.created++;
-      buf = this.device.createBuffer({
-        label,
-        size,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
-    }
-    this.requested.set(buf, bytes);
-    return buf;
-  }
-
-  /** The bytes last acquired in `buf`, if it came from this pool. */
-  bytesOf(buf: GPUBuffer): number | undefined {
-    return this.requested.get(buf);
-  }
-
-  release(buf: GPUBuffer): void {
-    const list = this.free.get(buf.size);
-    if (list) list.push(buf);
-    else this.free.set(buf.size, [buf]);
-  }
-
-  clear(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
-    this.free.clear();
-  }
-}
-
-/**
- * Refuses a buffer the device cannot hold, before WebGPU turns it into a deferred
- * validation error. Buffers may exceed the storage-binding limit: ops bind such
- * tensors in slices (kernel.ts, bindingRuns).
- */
-function checkBufferSize(device: GPUDevice, bytes: number, label: string): void {
-  const max = device.limits.maxBufferSize;
-  if (bytes > max) {
-    throw new GpuError(`${label}: a ${(bytes / 2 ** 20).toFixed(0)} MiB buffer exceeds the device's limit of ${(max / 2 ** 20).toFixed(0)} MiB — try a smaller --batch`, 'out-of-memory');
   }
 }
 
