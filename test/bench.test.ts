@@ -92,7 +92,7 @@ describe('ser bench', () => {
   });
 
   it('--compare tfjs at a tiny network: TF.js builds the same network (first forwards agree) and both are timed', async () => {
-    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '1', '--warmup', '0', '--compare', 'tfjs', '--tfjs-iterations', '1', '--kernels', 'none'];
+    const argv = ['--json', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '1', '--warmup', '0', '--compare', 'tfjs', '--peer-iterations', '1', '--kernels', 'none'];
     const { code, stdout } = await runCommand(argv);
     expect(code).toBe(0);
     // One JSON object, as without the peer.

@@ -16,33 +16,39 @@ import { getGpu, type Gpu } from '../kernels/gpu.js';
 import { Ser3dCnn, type ModelConfig } from '../model/ser3dcnn.js';
 import { Engine } from '../train/engine.js';
 import { CLASS_NAMES } from '../data/sources.js';
-import { choice, num, parse, UsageError } from './args.js';
+import { num, parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 import { Rng } from '../util/rng.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 import type { TorchTimings } from '../../bench/torch_peer.js';
 
-const HELP = `Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]
-
-Times a training step (forward + backward + Adam + metrics readback) and an
+const BENCH = {
+  usage: 'Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]',
+  about: `Times a training step (forward + backward + Adam + metrics readback) and an
 inference forward of the 3D CNN at each batch size: median ms per step after
-warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).
-
-  --batch LIST          batch sizes, comma-separated (8)
-  --width F             channel/unit multiplier of the network (1)
-  --input D,H,W         input timesteps, mel bands, frames per step (3,128,60)
-  --iterations N        timed iterations of our steps (5)
-  --warmup N            warm-up iterations of our steps (1)
-  --compare tfjs        also time the same network in TensorFlow.js (WebGPU
-                        backend, same adapter) and report peer_ms / ours_ms
-  --compare torch       also time it in PyTorch on the CPU (Debian's python3-torch,
-                        every core; bench/torch_peer.py) and report peer_ms / ours_ms
-  --peer-iterations N   timed iterations of the peer's steps, after 1 warm-up
-                        (TF.js 2, PyTorch 5)
-  --kernels LIST|none   batch sizes at which every kernel is timed at the report's
-                        full-size layer shapes (bench/conv3d.bench.ts,
-                        bench/ops.bench.ts), whatever --width and --input say;
-                        none skips them (8,32)
-  --json                one JSON object on stdout (progress goes to stderr)`;
+warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).`,
+  options: {
+    batch: { kind: 'string', arg: 'LIST', help: 'batch sizes, comma-separated', default: '8' },
+    width: { kind: 'number', arg: 'F', help: 'channel/unit multiplier of the network', default: 1, min: 0.001, max: 8 },
+    input: { kind: 'string', arg: 'D,H,W', help: 'input timesteps, mel bands, frames per step', default: '3,128,60' },
+    iterations: { kind: 'int', arg: 'N', help: 'timed iterations of our steps', default: 5, min: 1 },
+    warmup: { kind: 'int', arg: 'N', help: 'warm-up iterations of our steps', default: 1, min: 0 },
+    compare: {
+      kind: 'choice',
+      arg: 'PEER',
+      help: 'also time the same network in a peer and report peer_ms / ours_ms:\ntfjs: TensorFlow.js, WebGPU backend, same adapter;\ntorch: PyTorch on the CPU (Debian\'s python3-torch, every core;\nbench/torch_peer.py)',
+      values: ['tfjs', 'torch', 'none'],
+      default: 'none',
+    },
+    'peer-iterations': { kind: 'string', arg: 'N', help: "timed iterations of the peer's steps, after 1 warm-up\n(TF.js 2, PyTorch 5)" },
+    kernels: {
+      kind: 'string',
+      arg: 'LIST|none',
+      help: "batch sizes at which every kernel is timed at the report's\nfull-size layer shapes (bench/conv3d.bench.ts, bench/<op>.bench.ts),\nwhatever --width and --input say; none skips them",
+      default: '8,32',
+    },
+    json: { kind: 'flag', help: 'one JSON object on stdout (progress goes to stderr)' },
+  },
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 /** Largest difference of the two forwards' softmax outputs (same weights, same input) accepted before timing. */
 const PEER_PROB_ATOL = 1e-3;
@@ -291,50 +297,33 @@ export function formatReport(r: BenchReport): string {
   return lines.join('\n');
 }
 
-function parseList(v: unknown, name: string, fallback: number[], length?: number): number[] {
-  if (v === undefined) return fallback;
-  const parts = String(v).split(',');
+/** A comma-separated list of positive integers (the option's default is a list too). */
+function parseList(v: string, name: string, length?: number): number[] {
+  const parts = v.split(',');
   if (length !== undefined && parts.length !== length) throw new UsageError(`--${name} needs ${length} comma-separated values, got '${String(v)}'`);
   return parts.map((p) => num(p.trim(), name, 0, { integer: true, min: 1 }));
 }
 
 /** Four 1×2×2 poolings halve H and W four times, so both must be at least 16. */
-function inputShape(v: unknown): [number, number, number] {
-  const [d, h, w] = parseList(v, 'input', [3, 128, 60], 3) as [number, number, number];
+function inputShape(v: string): [number, number, number] {
+  const [d, h, w] = parseList(v, 'input', 3) as [number, number, number];
   if (h < 16 || w < 16) throw new UsageError(`--input mel bands and frames must be at least 16 (four 2×2 poolings), got ${h},${w}`);
   return [d, h, w];
 }
 
 export async function bench(argv: string[]): Promise<number> {
-  const args = parse(
-    argv,
-    {
-      json: { type: 'boolean' },
-      batch: { type: 'string' },
-      width: { type: 'string' },
-      input: { type: 'string' },
-      iterations: { type: 'string' },
-      warmup: { type: 'string' },
-      compare: { type: 'string' },
-      'peer-iterations': { type: 'string' },
-      'tfjs-iterations': { type: 'string' },
-      kernels: { type: 'string' },
-    },
-    HELP,
-  );
+  const args = parseCommand(argv, BENCH);
   if (!args) return 0;
   const v = args.values;
-  const compare = choice(v.compare, 'compare', ['tfjs', 'torch', 'none'] as const, 'none');
   const options: BenchOptions = {
-    batches: parseList(v.batch, 'batch', [8]),
-    width: num(v.width, 'width', 1, { min: 0.001, max: 8 }),
+    batches: parseList(v.batch, 'batch'),
+    width: v.width,
     input: inputShape(v.input),
-    iterations: num(v.iterations, 'iterations', 5, { integer: true, min: 1 }),
-    warmup: num(v.warmup, 'warmup', 1, { integer: true, min: 0 }),
-    compare: compare === 'none' ? null : compare,
-    // --tfjs-iterations: the option's earlier name.
-    peerIterations: num(v['peer-iterations'] ?? v['tfjs-iterations'], 'peer-iterations', compare === 'torch' ? 5 : 2, { integer: true, min: 1 }),
-    kernels: v.kernels === 'none' ? [] : parseList(v.kernels, 'kernels', [8, 32]),
+    iterations: v.iterations,
+    warmup: v.warmup,
+    compare: v.compare === 'none' ? null : v.compare,
+    peerIterations: num(v['peer-iterations'], 'peer-iterations', v.compare === 'torch' ? 5 : 2, { integer: true, min: 1 }),
+    kernels: v.kernels === 'none' ? [] : parseList(v.kernels, 'kernels'),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const gpu = await getGpu();

@@ -13,7 +13,7 @@ import { MelFrontend } from '../dsp/frontend.js';
 import { Engine } from '../train/engine.js';
 import { loadClip } from '../train/prepare.js';
 import { topK } from './predict.js';
-import { num, parse } from './args.js';
+import { num, parseCommand, type CommandDef, type OptionDef } from './args.js';
 
 /** Corpus sizes of the demo: more speakers teach speaker independence better than more takes of each. */
 const DEMO_CPU = { speakers: 16, takes: 3 };
@@ -25,47 +25,45 @@ const DEMO_GPU = { speakers: 16, takes: 12 };
  */
 const DEMO_SECONDS = 4;
 
-const HELP = `Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--seconds S] [--takes N] [--seed N] [--json]
-
-Synthesises a deterministic emotional-speech corpus (synthetic speakers × 7
+const DEMO = {
+  usage: 'Usage: ser demo [--out DIR] [--width F] [--epochs N] [--budget S] [--speakers N] [--seconds S] [--takes N] [--seed N] [--json]',
+  about: `Synthesises a deterministic emotional-speech corpus (synthetic speakers × 7
 emotions), writes it as WAV files, trains the report's network on a
 speaker-independent split (speakers of the test split are never heard in
-training), prints the test report, and predicts a few held-out clips.
-
-  --out DIR      run folder (runs/demo); the corpus goes to DIR/corpus
-  --width F      network width multiplier (default: 1 on a GPU, 0.125 on a CPU adapter)
-  --epochs N     maximum epochs (default: 40 on a GPU, 32 on a CPU adapter)
-  --budget S     stop starting new epochs after S seconds of training (500)
-  --speakers N   synthetic speakers (default: ${DEMO_GPU.speakers} on a GPU, ${DEMO_CPU.speakers} on a CPU adapter)
-  --seconds S    utterance length in seconds (${DEMO_SECONDS}; the model's window holds 4.18 s)
-  --takes N      utterances per speaker and emotion (default: ${DEMO_GPU.takes} on a GPU, ${DEMO_CPU.takes} on a CPU adapter)
-  --augment N    augmented copies of each training clip (default: 1 on a GPU, 0 on a CPU adapter)
-  --seed N       seed (0)
-  --json         print {test_accuracy, seconds, …} as the last line`;
+training), prints the test report, and predicts a few held-out clips.`,
+  options: {
+    out: { kind: 'string', arg: 'DIR', help: 'run folder; the corpus goes to DIR/corpus', default: 'runs/demo' },
+    width: { kind: 'string', arg: 'F', help: 'network width multiplier (default: 1 on a GPU, 0.125 on a CPU adapter)' },
+    epochs: { kind: 'string', arg: 'N', help: 'maximum epochs (default: 40 on a GPU, 32 on a CPU adapter)' },
+    budget: { kind: 'number', arg: 'S', help: 'stop starting new epochs after S seconds of training', default: 500, min: 1 },
+    speakers: { kind: 'string', arg: 'N', help: `synthetic speakers (default: ${DEMO_GPU.speakers} on a GPU, ${DEMO_CPU.speakers} on a CPU adapter)` },
+    seconds: { kind: 'number', arg: 'S', help: "utterance length in seconds; the model's window holds 4.18 s", default: DEMO_SECONDS, min: 0.5, max: 30 },
+    takes: { kind: 'string', arg: 'N', help: `utterances per speaker and emotion (default: ${DEMO_GPU.takes} on a GPU, ${DEMO_CPU.takes} on a CPU adapter)` },
+    augment: { kind: 'string', arg: 'N', help: 'augmented copies of each training clip (default: 1 on a GPU, 0 on a CPU adapter)' },
+    seed: { kind: 'int', arg: 'N', help: 'seed', default: 0, min: 0 },
+    json: { kind: 'flag', help: 'print {test_accuracy, seconds, …} as the last line' },
+  },
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export async function demo(argv: string[]): Promise<number> {
-  const args = parse(
-    argv,
-    { out: { type: 'string' }, augment: { type: 'string' }, speakers: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, epochs: { type: 'string' }, budget: { type: 'string' }, takes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
-    HELP,
-  );
+  const args = parseCommand(argv, DEMO);
   if (!args) return 0;
   const v = args.values;
   const t0 = performance.now();
   // Options are checked before the GPU starts; the defaults of some depend on the adapter.
-  const given = (name: string, o: Parameters<typeof num>[3]): number | undefined => (v[name] === undefined ? undefined : num(v[name], name, 0, o));
+  const given = (name: 'width' | 'epochs' | 'takes' | 'speakers' | 'augment', o: Parameters<typeof num>[3]): number | undefined => (v[name] === undefined ? undefined : num(v[name], name, 0, o));
   const widthArg = given('width', { min: 0.01 });
   const epochsArg = given('epochs', { integer: true, min: 1 });
   const takesArg = given('takes', { integer: true, min: 1, max: 99 });
   const speakersArg = given('speakers', { integer: true, min: 3, max: 64 });
-  const clipSeconds = num(v.seconds, 'seconds', DEMO_SECONDS, { min: 0.5, max: 30 });
-  const seed = num(v.seed, 'seed', 0, { integer: true, min: 0 });
-  const budget = num(v.budget, 'budget', 500, { min: 1 });
+  const clipSeconds = v.seconds;
+  const seed = v.seed;
+  const budget = v.budget;
   const augmentArg = given('augment', { integer: true, min: 0 });
   const gpu = await getGpu();
   // A software (CPU) adapter trains a narrower network on fewer clips to finish in minutes.
   const cpu = gpu.summary.isFallback || gpu.summary.architecture === 'software';
-  const out = resolve(String(v.out ?? 'runs/demo'));
+  const out = resolve(v.out);
   const width = widthArg ?? (cpu ? 0.125 : 1);
   const epochs = epochsArg ?? (cpu ? 32 : 40);
   const takes = takesArg ?? (cpu ? DEMO_CPU.takes : DEMO_GPU.takes);

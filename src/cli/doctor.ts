@@ -9,26 +9,29 @@ import { axpy } from '../kernels/axpy.js';
 import { conv3dKernel } from '../kernels/conv3d.js';
 import { run } from '../kernels/kernel.js';
 import { axpyRef } from '../ref/axpy.js';
-import { parse, str, UsageError } from './args.js';
+import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
-const HELP = `Usage: ser doctor [--list [--this-process]] [--backend NAME] [--adapter NAME] [--json]
-
-Prints the WebGPU adapter (vendor, architecture, description, backend), the
+const DOCTOR = {
+  usage: 'Usage: ser doctor [--list [--this-process]] [--backend NAME] [--adapter NAME] [--json]',
+  about: `Prints the WebGPU adapter (vendor, architecture, description, backend), the
 limits and features the kernels use, and runs a self-test kernel.
 Exits non-zero with a one-line reason when no usable adapter exists.
 
 The Vulkan loader picks a process's drivers when it starts: those installed in
 its search directories, or the manifests named by ${ICD_ENV} (e.g.
 ${ICD_ENV}=/usr/lib/chromium/vk_swiftshader_icd.json ser doctor runs on
-SwiftShader).
-
-  --list           list the adapters Dawn sees in this process, then every
-                   installed Vulkan driver (ICD manifest), each probed in a child
-                   process with ${ICD_ENV} set to it; then exit
-  --this-process   with --list: only this process's adapters, no probing
-  --backend NAME   Dawn backend (vulkan, metal, d3d12, opengl); env SER_BACKEND
-  --adapter NAME   adapter name as --list prints it; env SER_ADAPTER
-  --json           machine-readable output`;
+SwiftShader).`,
+  options: {
+    list: {
+      kind: 'flag',
+      help: `list the adapters Dawn sees in this process, then every\ninstalled Vulkan driver (ICD manifest), each probed in a child\nprocess with ${ICD_ENV} set to it; then exit`,
+    },
+    'this-process': { kind: 'flag', help: "with --list: only this process's adapters, no probing" },
+    backend: { kind: 'string', arg: 'NAME', help: 'Dawn backend (vulkan, metal, d3d12, opengl); env SER_BACKEND' },
+    adapter: { kind: 'string', arg: 'NAME', help: 'adapter name as --list prints it; env SER_ADAPTER' },
+    json: { kind: 'flag', help: 'machine-readable output' },
+  },
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 const SHOWN_LIMITS = [
   'maxStorageBufferBindingSize',
@@ -60,7 +63,7 @@ export async function selfTest(gpu: Gpu): Promise<{ ok: boolean; maxError: numbe
 }
 
 export async function doctor(argv: string[]): Promise<number> {
-  const args = parse(argv, { list: { type: 'boolean' }, 'this-process': { type: 'boolean' }, backend: { type: 'string' }, adapter: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  const args = parseCommand(argv, DOCTOR);
   if (!args) return 0;
   const { values } = args;
   if (values['this-process'] && !values.list) throw new UsageError('--this-process only goes with --list');
@@ -71,8 +74,8 @@ export async function doctor(argv: string[]): Promise<number> {
     else for (const a of here) console.log(adapterLine(a));
     return here.length > 0 ? 0 : 1;
   }
-  if (values.list) return listEverything(Boolean(values.json));
-  const gpu = await createGpu({ backend: str(values.backend), adapter: str(values.adapter) });
+  if (values.list) return listEverything(values.json);
+  const gpu = await createGpu({ backend: values.backend, adapter: values.adapter });
   const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, (gpu.limits as unknown as Record<string, number>)[k]]));
   const test = await selfTest(gpu);
   if (values.json) {

@@ -8,27 +8,29 @@ import { evaluateDataset } from '../train/fit.js';
 import { featuresOfFiles, stack } from '../train/prepare.js';
 import { classificationReport, confusionMatrixSvg, formatClassificationReport, formatConfusionMatrix, reportJson } from '../train/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { num, parse, UsageError } from './args.js';
+import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
-const HELP = `Usage: ser evaluate --model CKPT --data KIND=DIR [--data …] [--json] [--image OUT.svg]
-
-Evaluates a checkpoint (config.json must sit beside it) on every labelled file
+const EVALUATE = {
+  usage: 'Usage: ser evaluate --model CKPT --data KIND=DIR [--data …] [--json] [--image OUT.svg]',
+  about: `Evaluates a checkpoint (config.json must sit beside it) on every labelled file
 of the data (no split): a classification report laid out like scikit-learn's,
-the confusion matrix as text and as an SVG image.
-
-  --model CKPT     e.g. runs/x/best.safetensors
-  --data KIND=DIR  ravdess, tess, savee, emodb, synth (repeatable)
-  --batch N        inference batch (32)
-  --image PATH     confusion-matrix image (default: evaluate_confusion.svg beside the checkpoint)
-  --json           print a JSON object instead of text`;
+the confusion matrix as text and as an SVG image.`,
+  options: {
+    model: { kind: 'string', arg: 'CKPT', help: 'e.g. runs/x/best.safetensors' },
+    data: { kind: 'string', arg: 'KIND=DIR', help: 'ravdess, tess, savee, emodb, synth (repeatable)', multiple: true },
+    batch: { kind: 'int', arg: 'N', help: 'inference batch', default: 32, min: 1 },
+    image: { kind: 'string', arg: 'PATH', help: 'confusion-matrix image (default: evaluate_confusion.svg beside the checkpoint)' },
+    json: { kind: 'flag', help: 'print a JSON object instead of text' },
+  },
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export async function evaluate(argv: string[]): Promise<number> {
-  const args = parse(argv, { model: { type: 'string' }, data: { type: 'string', multiple: true }, batch: { type: 'string' }, image: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  const args = parseCommand(argv, EVALUATE);
   if (!args) return 0;
   const v = args.values;
-  if (!v.model) throw new UsageError(`--model CKPT is required\n\n${HELP}`);
-  const batch = num(v.batch, 'batch', 32, { integer: true, min: 1 });
-  const { items } = await scanDataArgs((v.data as string[] | undefined) ?? []);
+  if (!v.model) throw new UsageError(`--model CKPT is required\n\n${args.help}`);
+  const batch = v.batch;
+  const { items } = await scanDataArgs(v.data);
   if (items.length === 0) throw new Error('no labelled files found in the given data');
   const gpu = await getGpu();
   const ckpt = resolve(String(v.model));

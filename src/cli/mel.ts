@@ -7,55 +7,46 @@ import { MelFrontend, DEFAULT_FRONTEND, type FrontendSettings } from '../dsp/fro
 import { readAudioFile } from '../dsp/wav.js';
 import { resample } from '../dsp/resample.js';
 import type { MelNorm, MelScale } from '../dsp/mel.js';
-import { choice, num, parse, str, UsageError } from './args.js';
+import { num, parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
-const HELP = `Usage: ser mel FILE [options]
-
-Mel spectrogram of a WAV/AIFF file on the GPU, with librosa's semantics
+const MEL = {
+  usage: 'Usage: ser mel FILE [options]',
+  about: `Mel spectrogram of a WAV/AIFF file on the GPU, with librosa's semantics
 (melspectrogram with center=True, constant padding, periodic Hann window,
-power 2; power_to_db with ref=max, amin 1e-10, top_db 80).
-
-  --sr N                sample rate to analyse at (default 22050; the file is resampled if it differs)
-  --n-fft N             FFT size, a power of two (default 2048)
-  --hop N               hop length in samples (default 512)
-  --n-mels N            mel bands (default 128)
-  --fmin F              lowest mel edge in Hz (default 0)
-  --fmax F              highest mel edge in Hz (default sr/2)
-  --mel-scale S         slaney | htk (default slaney)
-  --mel-norm S          slaney | none (default slaney)
-  --json                print {"shape":[n_mels, frames], "power":[…], "db":[…]} (row-major)
-  --png OUT             draw the spectrogram (scaled dB, viridis, low frequencies at the bottom)`;
-
-const OPTIONS = {
-  sr: { type: 'string' },
-  'n-fft': { type: 'string' },
-  hop: { type: 'string' },
-  'n-mels': { type: 'string' },
-  fmin: { type: 'string' },
-  fmax: { type: 'string' },
-  'mel-scale': { type: 'string' },
-  'mel-norm': { type: 'string' },
-  json: { type: 'boolean' },
-  png: { type: 'string' },
-} as const;
+power 2; power_to_db with ref=max, amin 1e-10, top_db 80).`,
+  options: {
+    sr: { kind: 'int', arg: 'N', help: 'sample rate to analyse at; the file is resampled if it differs', default: DEFAULT_FRONTEND.sampleRate, min: 1 },
+    'n-fft': { kind: 'int', arg: 'N', help: 'FFT size, a power of two', default: DEFAULT_FRONTEND.nFft, min: 2 },
+    hop: { kind: 'int', arg: 'N', help: 'hop length in samples', default: DEFAULT_FRONTEND.hop, min: 1 },
+    'n-mels': { kind: 'int', arg: 'N', help: 'mel bands', default: DEFAULT_FRONTEND.nMels, min: 1 },
+    fmin: { kind: 'number', arg: 'F', help: 'lowest mel edge in Hz', default: 0, min: 0 },
+    fmax: { kind: 'string', arg: 'F', help: 'highest mel edge in Hz (default sr/2)' },
+    'mel-scale': { kind: 'choice', arg: 'S', help: 'slaney | htk', values: ['slaney', 'htk'], default: 'slaney' },
+    'mel-norm': { kind: 'choice', arg: 'S', help: 'slaney | none', values: ['slaney', 'none'], default: 'slaney' },
+    json: { kind: 'flag', help: 'print {"shape":[n_mels, frames], "power":[…], "db":[…]} (row-major)' },
+    png: { kind: 'string', arg: 'OUT', help: 'draw the spectrogram (scaled dB, viridis, low frequencies at the bottom)' },
+  },
+  positionals: true,
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export async function mel(argv: string[]): Promise<number> {
-  const args = parse(argv, OPTIONS, HELP, true);
+  const args = parseCommand(argv, MEL);
   if (!args) return 0;
   const { values: v, positionals } = args;
-  if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}\n\n${HELP}`);
+  if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}\n\n${args.help}`);
   const file = positionals[0]!;
-  const sr = num(v.sr, 'sr', DEFAULT_FRONTEND.sampleRate, { integer: true, min: 1 });
+  const sr = v.sr;
   const settings: Partial<FrontendSettings> = {
     sampleRate: sr,
-    nFft: num(v['n-fft'], 'n-fft', DEFAULT_FRONTEND.nFft, { integer: true, min: 2 }),
-    hop: num(v.hop, 'hop', DEFAULT_FRONTEND.hop, { integer: true, min: 1 }),
-    nMels: num(v['n-mels'], 'n-mels', DEFAULT_FRONTEND.nMels, { integer: true, min: 1 }),
-    fmin: num(v.fmin, 'fmin', 0, { min: 0 }),
+    nFft: v['n-fft'],
+    hop: v.hop,
+    nMels: v['n-mels'],
+    fmin: v.fmin,
     fmax: v.fmax === undefined ? undefined : num(v.fmax, 'fmax', sr / 2, { min: 0 }),
-    melScale: choice<MelScale>(v['mel-scale'], 'mel-scale', ['slaney', 'htk'], 'slaney'),
-    melNorm: choice<MelNorm>(v['mel-norm'], 'mel-norm', ['slaney', 'none'], 'slaney'),
+    melScale: v['mel-scale'],
+    melNorm: v['mel-norm'],
   };
+
   const nFft = settings.nFft!;
   if (nFft & (nFft - 1)) throw new UsageError(`--n-fft must be a power of two, got ${nFft}`);
   if ((settings.fmax ?? sr / 2) <= settings.fmin!) throw new UsageError(`--fmax must exceed --fmin`);
@@ -68,7 +59,7 @@ export async function mel(argv: string[]): Promise<number> {
   const s = fe.settings;
   const { frames, power, db, scaled } = m!;
 
-  if (v.png !== undefined) writeFileSync(str(v.png)!, drawPng(scaled, s.nMels, frames));
+  if (v.png !== undefined) writeFileSync(v.png, drawPng(scaled, s.nMels, frames));
   if (v.json) {
     process.stdout.write(`{"shape":[${s.nMels},${frames}],"power":[${Array.from(power).join(',')}],"db":[${Array.from(db).join(',')}]}\n`);
   } else {
@@ -81,7 +72,7 @@ export async function mel(argv: string[]): Promise<number> {
     console.log(`mel ${s.nMels} × ${frames} frames (n_fft ${s.nFft}, hop ${s.hop}, ${s.fmin}–${s.fmax ?? sr / 2} Hz, ${s.melScale}/${s.melNorm})`);
     console.log(`max power ${maxP.toExponential(3)}, dB range ${minDb.toFixed(1)} … 0`);
     if (audio.nonFinite > 0) console.log(`warning: ${audio.nonFinite} non-finite samples were replaced by 0`);
-    if (v.png !== undefined) console.log(`wrote ${str(v.png)}`);
+    if (v.png !== undefined) console.log(`wrote ${v.png}`);
   }
   return 0;
 }

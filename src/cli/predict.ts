@@ -7,26 +7,29 @@ import { loadClip } from '../train/prepare.js';
 import { loadTrainedModel } from '../train/run.js';
 import { Engine } from '../train/engine.js';
 import { predictClip, predictionRecord } from '../train/predict.js';
-import { parse, UsageError } from './args.js';
+import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
 export { topK, type Top } from '../train/predict.js';
 
-const HELP = `Usage: ser predict --model CKPT FILE… [--json]
-
-Prints the three most probable emotions of each file with their probabilities.
+const PREDICT = {
+  usage: 'Usage: ser predict --model CKPT FILE… [--json]',
+  about: `Prints the three most probable emotions of each file with their probabilities.
 A clip longer than the model's window (timesteps × frames × hop samples, about
 4.2 s by default) is also scored window by window (half-window hop), and the
-file's prediction is the mean of its windows' probabilities.
-
-  --model CKPT   e.g. runs/x/best.safetensors (config.json beside it)
-  --json         one JSON object per line per file`;
+file's prediction is the mean of its windows' probabilities.`,
+  options: {
+    model: { kind: 'string', arg: 'CKPT', help: 'e.g. runs/x/best.safetensors (config.json beside it)' },
+    json: { kind: 'flag', help: 'one JSON object per line per file' },
+  },
+  positionals: true,
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export async function predict(argv: string[]): Promise<number> {
-  const args = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' } }, HELP, true);
+  const args = parseCommand(argv, PREDICT);
   if (!args) return 0;
   const v = args.values;
-  if (!v.model) throw new UsageError(`--model CKPT is required\n\n${HELP}`);
-  if (args.positionals.length === 0) throw new UsageError(`no input files\n\n${HELP}`);
+  if (!v.model) throw new UsageError(`--model CKPT is required\n\n${args.help}`);
+  if (args.positionals.length === 0) throw new UsageError(`no input files\n\n${args.help}`);
   const gpu = await getGpu();
   const { model, config } = await loadTrainedModel(gpu, resolve(String(v.model)));
   const f = config.features;

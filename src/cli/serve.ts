@@ -7,21 +7,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { bundleWeb, disposeWebBundle, type WebAsset } from './web-bundle.js';
-import { num, parse, str, UsageError } from './args.js';
+import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
-const HELP = `Usage: ser serve [RUN] [--port N] [--host ADDR]
-
-Serves a web page that recognises emotion in speech with RUN's model, in the
+const SERVE = {
+  usage: 'Usage: ser serve [RUN] [--port N] [--host ADDR]',
+  about: `Serves a web page that recognises emotion in speech with RUN's model, in the
 browser's WebGPU: live from the microphone, or from WAV/AIFF files dropped on the
 page (one result per window, as \`ser predict\` prints them). The page runs the same
-WGSL kernels and front end as the command line.
-
-  RUN          a run folder holding best.safetensors and config.json, or a
-               checkpoint file with config.json beside it (default: runs/demo)
-  --port N     port (8080; 0 picks a free one)
-  --host ADDR  address to listen on (127.0.0.1). Browsers offer WebGPU and the
-               microphone only to pages from localhost or https, so open the
-               page on this machine (or tunnel the port, e.g. ssh -L 8080:localhost:8080).`;
+WGSL kernels and front end as the command line. Browsers offer WebGPU and the
+microphone only to pages from localhost or https, so open the page on this
+machine (or tunnel the port, e.g. ssh -L 8080:localhost:8080).`,
+  positionalHelp: [{ name: 'RUN', help: 'a run folder holding best.safetensors and config.json, or a\ncheckpoint file with config.json beside it (default: runs/demo)' }],
+  options: {
+    port: { kind: 'int', arg: 'N', help: 'port; 0 picks a free one', default: 8080, min: 0, max: 65535 },
+    host: { kind: 'string', arg: 'ADDR', help: 'address to listen on', default: '127.0.0.1' },
+  },
+  positionals: true,
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export interface ServedRun {
   /** The run folder (what `RUN` named, or the checkpoint's folder). */
@@ -161,11 +163,10 @@ export async function startServer(run: ServedRun, port: number, host = '127.0.0.
 }
 
 export async function serve(argv: string[]): Promise<number> {
-  const args = parse(argv, { port: { type: 'string' }, host: { type: 'string' } }, HELP, true);
+  const args = parseCommand(argv, SERVE);
   if (!args) return 0;
-  if (args.positionals.length > 1) throw new UsageError(`one RUN at most, got ${args.positionals.length}\n\n${HELP}`);
-  const port = num(args.values.port, 'port', 8080, { integer: true, min: 0, max: 65535 });
-  const host = str(args.values.host, '127.0.0.1');
+  if (args.positionals.length > 1) throw new UsageError(`one RUN at most, got ${args.positionals.length}\n\n${args.help}`);
+  const { port, host } = args.values;
   const run = resolveRun(args.positionals[0]);
   const web = await startServer(run, port, host);
   const shown = relative(process.cwd(), run.checkpoint);

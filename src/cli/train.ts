@@ -3,90 +3,69 @@ import { resolve } from 'node:path';
 import { getGpu } from '../kernels/gpu.js';
 import { CLASS_NAMES, scanDataArgs } from '../data/sources.js';
 import { DEFAULT_RUN, trainRun } from '../train/run.js';
-import { choice, num, parse, UsageError } from './args.js';
+import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
-const HELP = `Usage: ser train --data KIND=DIR [--data KIND=DIR …] --out RUN [options]
+const d = DEFAULT_RUN;
 
-Trains the report's 3D CNN: stratified 70/15/15 split (or by speaker),
+const TRAIN = {
+  usage: 'Usage: ser train --data KIND=DIR [--data KIND=DIR …] --out RUN [options]',
+  about: `Trains the report's 3D CNN: stratified 70/15/15 split (or by speaker),
 augmentation and oversampling of the training part, focal loss, Adam,
 EarlyStopping, ModelCheckpoint and ReduceLROnPlateau. Writes RUN/best.safetensors,
 RUN/last.safetensors, RUN/config.json, RUN/history.json, RUN/curves.svg and the
-test-split report (RUN/test_report.txt, .json, RUN/confusion.svg).
-
-  --data KIND=DIR     corpus: ravdess, tess, savee, emodb, synth (repeatable)
-  --out RUN           run folder
-  --epochs N          maximum epochs (100)
-  --batch N           batch size (32)
-  --width F           channel/unit multiplier of the network (1)
-  --seed N            seed of split, augmentation, init, shuffling, dropout (0)
-  --split MODE        random | speaker (random)
-  --loss KIND         focal | ce (focal, gamma 2, balanced alpha)
-  --gamma G           focal-loss gamma (2)
-  --lr LR             initial learning rate (0.001)
-  --augment N         augmented copies of each training clip (1; 0 = none)
-  --no-oversample     do not balance classes by oversampling
-  --patience N        EarlyStopping patience (10)
-  --lr-patience N     ReduceLROnPlateau patience (5)
-  --bn-momentum M     batch-norm running-statistics momentum (0.99, Keras'); lower for short runs
-  --bn-recalibrate N  re-estimate batch-norm statistics from N training batches without
-                      dropout before each validation (16; 0 = Keras' moving averages only)
-  --no-cache          do not use the feature cache (.cache/features)
-  --resume            continue an interrupted run from its last completed epoch
-  --quiet             no progress output
-  --json              print the test report as JSON on the last line`;
+test-split report (RUN/test_report.txt, .json, RUN/confusion.svg).`,
+  options: {
+    data: { kind: 'string', arg: 'KIND=DIR', help: 'corpus: ravdess, tess, savee, emodb, synth (repeatable)', multiple: true },
+    out: { kind: 'string', arg: 'RUN', help: 'run folder' },
+    epochs: { kind: 'int', arg: 'N', help: 'maximum epochs', default: d.epochs, min: 1 },
+    batch: { kind: 'int', arg: 'N', help: 'batch size', default: d.batch, min: 1 },
+    width: { kind: 'number', arg: 'F', help: 'channel/unit multiplier of the network', default: d.width, min: 0.01 },
+    seed: { kind: 'int', arg: 'N', help: 'seed of split, augmentation, init, shuffling, dropout', default: d.seed, min: 0 },
+    split: { kind: 'choice', arg: 'MODE', help: 'random | speaker', values: ['random', 'speaker'], default: d.split },
+    loss: { kind: 'choice', arg: 'KIND', help: 'focal (gamma 2, balanced alpha) | ce', values: ['focal', 'ce'], default: d.loss },
+    gamma: { kind: 'number', arg: 'G', help: 'focal-loss gamma', default: d.gamma, min: 0 },
+    lr: { kind: 'number', arg: 'LR', help: 'initial learning rate', default: d.lr, min: 0 },
+    augment: { kind: 'int', arg: 'N', help: 'augmented copies of each training clip, 0 for none', default: d.augmentCopies, min: 0 },
+    'no-oversample': { kind: 'flag', help: 'do not balance classes by oversampling' },
+    patience: { kind: 'int', arg: 'N', help: 'EarlyStopping patience', default: d.callbacks.earlyStoppingPatience, min: 1 },
+    'lr-patience': { kind: 'int', arg: 'N', help: 'ReduceLROnPlateau patience', default: d.callbacks.reduceLrPatience, min: 1 },
+    'bn-momentum': { kind: 'number', arg: 'M', help: 'batch-norm running-statistics momentum (Keras\'); lower for short runs', default: d.bnMomentum, min: 0, max: 0.9999 },
+    'bn-recalibrate': {
+      kind: 'int',
+      arg: 'N',
+      help: 're-estimate batch-norm statistics from N training batches without\ndropout before each validation (0 = Keras\' moving averages only)',
+      default: d.recalibrateBatches,
+      min: 0,
+    },
+    'no-cache': { kind: 'flag', help: 'do not use the feature cache (.cache/features)' },
+    resume: { kind: 'flag', help: 'continue an interrupted run from its last completed epoch' },
+    quiet: { kind: 'flag', help: 'no progress output' },
+    json: { kind: 'flag', help: 'print the test report as JSON on the last line' },
+  },
+} as const satisfies CommandDef<Record<string, OptionDef>>;
 
 export async function train(argv: string[]): Promise<number> {
-  const args = parse(
-    argv,
-    {
-      data: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      epochs: { type: 'string' },
-      batch: { type: 'string' },
-      width: { type: 'string' },
-      seed: { type: 'string' },
-      split: { type: 'string' },
-      loss: { type: 'string' },
-      gamma: { type: 'string' },
-      lr: { type: 'string' },
-      augment: { type: 'string' },
-      'no-oversample': { type: 'boolean' },
-      patience: { type: 'string' },
-      'lr-patience': { type: 'string' },
-      'bn-momentum': { type: 'string' },
-      'bn-recalibrate': { type: 'string' },
-      'no-cache': { type: 'boolean' },
-      resume: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-  );
+  // Every option is checked here, before the scan and the GPU, so a typo costs nothing.
+  const args = parseCommand(argv, TRAIN);
   if (!args) return 0;
   const v = args.values;
-  if (!v.out) throw new UsageError(`--out RUN is required\n\n${HELP}`);
-  const d = DEFAULT_RUN;
-  // Every option is checked before the scan and the GPU, so a typo costs nothing.
+  if (!v.out) throw new UsageError(`--out RUN is required\n\n${args.help}`);
   const settings = {
-    epochs: num(v.epochs, 'epochs', d.epochs, { integer: true, min: 1 }),
-    batch: num(v.batch, 'batch', d.batch, { integer: true, min: 1 }),
-    bnMomentum: num(v['bn-momentum'], 'bn-momentum', d.bnMomentum, { min: 0, max: 0.9999 }),
-    recalibrateBatches: num(v['bn-recalibrate'], 'bn-recalibrate', d.recalibrateBatches, { integer: true, min: 0 }),
-    width: num(v.width, 'width', d.width, { min: 0.01 }),
-    seed: num(v.seed, 'seed', d.seed, { integer: true, min: 0 }),
-    split: choice(v.split, 'split', ['random', 'speaker'] as const, 'random'),
-    loss: choice(v.loss, 'loss', ['focal', 'ce'] as const, 'focal'),
-    gamma: num(v.gamma, 'gamma', d.gamma, { min: 0 }),
-    lr: num(v.lr, 'lr', d.lr, { min: 0 }),
-    augmentCopies: num(v.augment, 'augment', d.augmentCopies, { integer: true, min: 0 }),
+    epochs: v.epochs,
+    batch: v.batch,
+    bnMomentum: v['bn-momentum'],
+    recalibrateBatches: v['bn-recalibrate'],
+    width: v.width,
+    seed: v.seed,
+    split: v.split,
+    loss: v.loss,
+    gamma: v.gamma,
+    lr: v.lr,
+    augmentCopies: v.augment,
     oversample: !v['no-oversample'],
-    callbacks: {
-      ...d.callbacks,
-      earlyStoppingPatience: num(v.patience, 'patience', d.callbacks.earlyStoppingPatience, { integer: true, min: 1 }),
-      reduceLrPatience: num(v['lr-patience'], 'lr-patience', d.callbacks.reduceLrPatience, { integer: true, min: 1 }),
-    },
+    callbacks: { ...d.callbacks, earlyStoppingPatience: v.patience, reduceLrPatience: v['lr-patience'] },
   };
-  const { items, skipped, summary } = await scanDataArgs((v.data as string[] | undefined) ?? []);
+  const { items, skipped, summary } = await scanDataArgs(v.data);
   const quiet = Boolean(v.quiet);
   if (!quiet) console.error(summary);
   if (skipped.length && !quiet) console.error(`${skipped.length} files skipped during the scan (listed above)`);
