@@ -14,7 +14,6 @@ import { denseCases } from './dense.bench.js';
 import { dropoutCases } from './dropout.bench.js';
 import { gapCases } from './gap.bench.js';
 import { maxpool3dCases } from './maxpool3d.bench.js';
-import { metricsCases } from './metrics.bench.js';
 import { reluCases } from './relu.bench.js';
 import { softmaxFocalCases } from './softmax_focal.bench.js';
 
@@ -22,7 +21,7 @@ export type { OpBenchResult, OpsBenchOptions };
 
 /** The per-batch cases in the network's order, then Adam once (it does not depend on the batch). */
 function allCases(batches: number[]): OpCase[] {
-  const perBatch = [batchnormCases, reluCases, maxpool3dCases, bnReluMaxpoolCases, dropoutCases, gapCases, denseCases, softmaxFocalCases, metricsCases];
+  const perBatch = [batchnormCases, reluCases, maxpool3dCases, bnReluMaxpoolCases, dropoutCases, gapCases, denseCases, softmaxFocalCases];
   return [...batches.flatMap((b) => perBatch.flatMap((cases) => cases(b))), ...adamCases()];
 }
 
