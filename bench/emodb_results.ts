@@ -9,7 +9,8 @@
 // patience 10 with up to 300 epochs, so early stopping ends each run): --width F
 // --batch N --lr X --bn-momentum X --augment N --loss focal|ce --no-oversample
 // --patience N --lr-patience N --bn-recalibrate N --epochs N;
-// --only a,b runs only the named rows of a table (the summary still lists every finished one).
+// --only a,b runs only the named rows of a table (the summary still lists every finished one);
+// --summary runs nothing and tabulates what has finished.
 //
 // random: a stratified 70/15/15 split per seed.
 // loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
@@ -68,6 +69,7 @@ const { values, positionals } = parseArgs({
     patience: { type: 'string', default: String(DEFAULT_RUN.callbacks.earlyStoppingPatience) },
     'lr-patience': { type: 'string', default: String(DEFAULT_RUN.callbacks.reduceLrPatience) },
     only: { type: 'string' },
+    summary: { type: 'boolean', default: false },
   },
 });
 const table = positionals[0] ?? 'random';
@@ -247,7 +249,7 @@ const runs = plan(items);
 if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion().reason);
 {
   const only = values.only?.split(',');
-  for (const { name, o, table: from } of runs) {
+  for (const { name, o, table: from } of values.summary ? [] : runs) {
     if (only && !only.includes(name.replace(/-?seed\d+$/, '') || 'recipe')) continue;
     const dir = runDir(from ?? table, engine, name);
     const opts = { ...base, ...o };
