@@ -310,7 +310,8 @@ def cmd_train(d):
     seed}; DIR/init.safetensors; DIR/data.safetensors: {train,val,test}_x, _y (I32), alpha,
     order [epochs, n_train] (I32, our shuffles). Writes DIR/history.json (one entry per epoch,
     as our history.json), DIR/best.safetensors (best val_accuracy, our names and layouts),
-    DIR/test_pred.safetensors (pred: I32 per test clip), and DIR/progress.json after each epoch."""
+    DIR/test_pred.safetensors (pred: I32 per test clip); history.json is rewritten after
+    every epoch and each epoch's logs are printed as a JSON line."""
     cfg = json.load(open(f'{d}/peer.json'))
     torch.manual_seed(cfg['seed'])
     init, _ = read_safetensors(f'{d}/init.safetensors')
@@ -322,7 +323,7 @@ def cmd_train(d):
     tx, ty = torch.from_numpy(data['train_x']), torch.from_numpy(data['train_y'].astype(np.int64))
     vx, vy = torch.from_numpy(data['val_x']), torch.from_numpy(data['val_y'].astype(np.int64))
     cb = Callbacks(cfg['callbacks'], cfg['lr'])
-    history, best, best_loss_weights = [], None, None
+    history, best = [], None
     n = len(ty)
     for epoch in range(cfg['epochs']):
         t0 = time.time()
@@ -348,11 +349,9 @@ def cmd_train(d):
         logs = {'epoch': epoch, 'loss': loss_sum / n, 'accuracy': correct / n, 'val_loss': val_loss,
                 'val_accuracy': val_acc, 'lr': cb.lr, 'seconds': time.time() - t0}
         history.append(logs)
-        save_best, new_best_loss, stop = cb.on_epoch_end(logs)
+        save_best, _, stop = cb.on_epoch_end(logs)
         if save_best:
             best = model.named()
-        if new_best_loss:
-            best_loss_weights = model.named()
         print(json.dumps(logs), flush=True)
         json.dump(history, open(f'{d}/history.json', 'w'))
         if stop:
@@ -362,7 +361,6 @@ def cmd_train(d):
     ex, ey = torch.from_numpy(data['test_x']), torch.from_numpy(data['test_y'].astype(np.int64))
     _, _, pred = evaluate(model, ex, ey, alpha, gamma, batch)
     write_safetensors(f'{d}/test_pred.safetensors', {'pred': pred})
-    del best_loss_weights
 
 
 # --- bench: train-step and forward timings ----------------------------------------------
