@@ -122,14 +122,21 @@ interface Row {
 }
 
 /** The runs of a table: name and the options that differ from the recipe. */
-function plan(items: LabelledFile[]): { name: string; o: Partial<RunOptions>; table?: string }[] {
-  const runs: { name: string; o: Partial<RunOptions>; table?: string }[] = [];
+/** A planned run: its row name, its options, and its folder under --out (table/name unless another table's run serves). */
+interface Planned {
+  name: string;
+  o: Partial<RunOptions>;
+  folder?: { table: string; name: string };
+}
+
+function plan(items: LabelledFile[]): Planned[] {
+  const runs: Planned[] = [];
   if (table === 'random') for (const seed of seeds) runs.push({ name: `seed${seed}`, o: { seed } });
   if (table === 'ablation') {
     // Each ablation flips one setting of the recipe, whichever way the recipe has it.
     for (const seed of seeds) {
       // The recipe itself is the random table's row of the same seed (same settings), not run twice.
-      runs.push({ name: `recipe-seed${seed}`, o: { seed }, table: 'random' });
+      runs.push({ name: `recipe-seed${seed}`, o: { seed }, folder: { table: 'random', name: `seed${seed}` } });
       runs.push(base.augmentCopies > 0 ? { name: `no-augment-seed${seed}`, o: { seed, augmentCopies: 0 } } : { name: `augment-seed${seed}`, o: { seed, augmentCopies: 1 } });
       runs.push(base.loss === 'focal' ? { name: `cross-entropy-seed${seed}`, o: { seed, loss: 'ce' } } : { name: `focal-seed${seed}`, o: { seed, loss: 'focal' } });
       runs.push(base.oversample ? { name: `no-oversample-seed${seed}`, o: { seed, oversample: false } } : { name: `oversample-seed${seed}`, o: { seed, oversample: true } });
@@ -232,9 +239,9 @@ async function runTorch(gpu: Gpu, items: LabelledFile[], o: RunOptions): Promise
   return { accuracy: report.accuracy, macro_f1: report.macro.f1, epochs: history.length, best_epoch: best.epoch + 1, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** A run's folder; the ablation table's recipe rows live in the random table's. */
-function runDir(t: string, e: Engine, name: string): string {
-  return join(outRoot, t, e, t === 'random' && table === 'ablation' ? name.replace(/^recipe-/, '') : name);
+/** A run's folder: <out>/<table>/<engine>/<name>, or the other table's run that serves as this row. */
+function runDir(e: Engine, name: string, folder?: { table: string; name: string }): string {
+  return join(outRoot, folder?.table ?? table, e, folder?.name ?? name);
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -249,9 +256,9 @@ const runs = plan(items);
 if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion().reason);
 {
   const only = values.only?.split(',');
-  for (const { name, o, table: from } of values.summary ? [] : runs) {
+  for (const { name, o, folder } of values.summary ? [] : runs) {
     if (only && !only.includes(name.replace(/-?seed\d+$/, '') || 'recipe')) continue;
-    const dir = runDir(from ?? table, engine, name);
+    const dir = runDir(engine, name, folder);
     const opts = { ...base, ...o };
     if (existsSync(join(dir, 'row.json'))) {
       const diff = settingsDiff(dir, opts);
@@ -271,16 +278,17 @@ for (const t of [table]) {
   const rows: Row[] = [];
   const histories = new Map<string, { engine: Engine; val: number[] }[]>();
   for (const e of ENGINES) {
-    for (const { name, o, table: from } of runs) {
-      const row = readRow(runDir(from ?? t, e, name), { ...base, ...o });
+    for (const { name, o, folder } of runs) {
+      const dir = runDir(e, name, folder);
+      const row = readRow(dir, { ...base, ...o });
       if (!row) continue;
       if (e === 'torch' && !row.cross_check) {
-        row.cross_check = await crossCheck(gpu, runDir(from ?? t, e, name));
-        writeFileSync(join(runDir(from ?? t, e, name), 'row.json'), JSON.stringify(row));
+        row.cross_check = await crossCheck(gpu, dir);
+        writeFileSync(join(dir, 'row.json'), JSON.stringify(row));
       }
       rows.push(row);
       const key = row.name.replace(/-?seed\d+$/, '') || 'recipe';
-      const h = JSON.parse(readFileSync(join(runDir(from ?? t, e, name), 'history.json'), 'utf8')) as { val_accuracy: number }[];
+      const h = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { val_accuracy: number }[];
       histories.set(key, [...(histories.get(key) ?? []), { engine: e, val: h.map((x) => x.val_accuracy) }]);
     }
   }
