@@ -10,8 +10,8 @@ For every clip, exactly what MelFrontend.melBatch computes (src/dsp/frontend.ts)
 
 The settings arrive as arguments, taken from the TypeScript front end's settings, so
 the two sides cannot drift apart. The clips are float32, as ours are, so librosa
-works in float32 (complex64 STFT, float32 filterbank) just as it did for the
-fixtures in ../shared/fixtures/librosa.
+works in float32 (complex64 STFT, float32 filterbank) just as it does for the
+golden fixtures (bench/librosa_fixtures.py).
 
 One untimed warm-up pass over all clips comes first (library imports, FFT plans,
 numba's compilation where librosa uses it, the filterbank cache), then --passes
