@@ -11,7 +11,7 @@ import { ICD_ENV, swiftshaderManifest } from './src/kernels/vulkan-icd.ts';
  */
 export const KERNEL_TESTS = [
   'adam', 'batchnorm', 'binding-slices', 'bn_relu_maxpool', 'conv3d', 'dense', 'dropout', 'frontend',
-  'gap', 'gpu', 'maxpool3d', 'melspec', 'model', 'relu', 'softmax_focal', 'tiny-net',
+  'gap', 'gpu', 'maxpool3d', 'melspec', 'model', 'relu', 'softmax_focal', 'tiny-net', 'tune',
 ].map((name) => `test/${name}.test.ts`);
 
 // scripts/setup-swiftshader.sh (run by `npm test`'s set-up) installs it; SER_SWIFTSHADER=0 leaves the pass out, loudly.
@@ -23,6 +23,8 @@ export default defineConfig({
     // One Dawn device per worker; lavapipe already uses every core, so run files one at a time.
     fileParallelism: false,
     testTimeout: 120_000,
+    // Tests run the kernels they ask for, never a tuning cache of the machine's (test/tune.test.ts tunes in a temp file).
+    env: { SER_TUNE: '0' },
     hookTimeout: 120_000,
     reporters: ['default'],
     projects: [
@@ -36,7 +38,7 @@ export default defineConfig({
                 name: 'swiftshader',
                 include: KERNEL_TESTS,
                 // The Vulkan loader reads it when Dawn creates its instance, in each test file's worker.
-                env: { [ICD_ENV]: swiftshaderManifest() ?? 'missing-swiftshader-manifest.json' },
+                env: { SER_TUNE: '0', [ICD_ENV]: swiftshaderManifest() ?? 'missing-swiftshader-manifest.json' },
                 setupFiles: ['test/util/swiftshader.ts'],
               },
             },

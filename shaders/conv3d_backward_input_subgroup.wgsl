@@ -4,11 +4,12 @@
 // the spatially flipped, channel-transposed kernel, indexed without copying it.
 //
 // Blocking as conv3d_forward_subgroup.wgsl: an invocation owns TP input positions (WG
-// apart) × the workgroup's 32 input channels. The weights w[tap, ci, co..co+3] of the
-// 32 channels are loaded once per group of 8 lanes — lane q loads those of channels
-// c0+4q .. c0+4q+3 — and shared with 8 shuffles; each invocation loads its own dy
-// values, and each dy vec4 feeds 32 four-term dot products. No workgroup memory, no
-// barriers; each dx element belongs to one invocation (no races).
+// apart) × the workgroup's 4·CV input channels (CV 8, 4 or 2, following Cin). The
+// weights w[tap, ci, co..co+3] of those channels are loaded once per group of 8 lanes —
+// lane q loads those of channels c0+4q .. c0+4q+3 — and shared with CV shuffles; each
+// invocation loads its own dy values, and each dy vec4 feeds 4·CV four-term dot
+// products. No workgroup memory, no barriers; each dx element belongs to one
+// invocation (no races).
 // With VEC (Cout % 4 == 0) dy and each weight row are read four output channels at a
 // time; otherwise scalar elements are read as v[i / 4][i % 4].
 //
@@ -18,17 +19,18 @@
 // dx [N, D, H, W, Cin]. dy and w are bound as vec4 arrays, so their buffers must be sized
 // to a multiple of 16 bytes.
 //
-// Dispatch: workgroups (ceil(Cin / 32), ceil(Mi / (WG·TP)) folded as y + z·num_workgroups.y),
+// Dispatch: workgroups (ceil(Cin / (4·CV)), ceil(Mi / (WG·TP)) folded as y + z·num_workgroups.y),
 //           Mi = N·D·H·W; workgroup size WG (a multiple of 8).
 // Bindings: 0 params, 1 dy (read), 2 w (read), 3 dx (read_write).
 enable subgroups;
 
 override WG: u32 = 64;
-override TP: u32 = 3; // input positions per invocation, at most TP_MAX
+override TP: u32 = 3; // input positions per invocation, at most TP_MAX, CV·TP at most ACC_MAX
+override CV: u32 = 8; // vec4 groups of input channels per invocation: 8, 4 or 2
 override VEC: bool = false;
 // Function-scope arrays need constant sizes.
-const TP_MAX: u32 = 4u;
-const CB: u32 = 32u; // input channels per workgroup: 8 lanes × 4
+const TP_MAX: u32 = 8u;
+const ACC_MAX: u32 = 32u;
 
 // params and bindings: shared with the other conv3d backward_input shader
 // #include conv3d_backward_input_io.wgsl
@@ -44,7 +46,7 @@ fn main(
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
   let m0 = (wid.y + wid.z * nwg.y) * WG * TP + lid;
-  let c0 = wid.x * CB;
+  let c0 = wid.x * 4u * CV; // first of the workgroup's 4·CV input channels
   let c_load = c0 + 4u * (lane & 7u); // the 4 input channels whose weights this lane loads
   let group = lane & ~7u; // first lane of this lane's group of 8
 
@@ -54,9 +56,9 @@ fn main(
     pos[p] = input_position(m0 + p * WG);
   }
 
-  // acc[p·8 + j] holds input channels c0 + 4j .. c0 + 4j + 3 of position p.
-  var acc: array<vec4f, 8u * TP_MAX>;
-  for (var i = 0u; i < 8u * TP; i++) {
+  // acc[p·CV + j] holds input channels c0 + 4j .. c0 + 4j + 3 of position p.
+  var acc: array<vec4f, ACC_MAX>;
+  for (var i = 0u; i < CV * TP; i++) {
     acc[i] = vec4f(0.0);
   }
 
@@ -86,13 +88,13 @@ fn main(
             let l1 = wt[(wbase.y + co) >> 2u];
             let l2 = wt[(wbase.z + co) >> 2u];
             let l3 = wt[(wbase.w + co) >> 2u];
-            for (var j = 0u; j < 8u; j++) {
+            for (var j = 0u; j < CV; j++) {
               let v0 = subgroupShuffle(l0, group + j);
               let v1 = subgroupShuffle(l1, group + j);
               let v2 = subgroupShuffle(l2, group + j);
               let v3 = subgroupShuffle(l3, group + j);
               for (var p = 0u; p < TP; p++) {
-                acc[p * 8u + j] += vec4f(dot(a[p], v0), dot(a[p], v1), dot(a[p], v2), dot(a[p], v3));
+                acc[p * CV + j] += vec4f(dot(a[p], v0), dot(a[p], v1), dot(a[p], v2), dot(a[p], v3));
               }
             }
           }
@@ -105,10 +107,10 @@ fn main(
             }
             let e = wbase + co;
             let l = vec4f(wt[e.x >> 2u][e.x & 3u], wt[e.y >> 2u][e.y & 3u], wt[e.z >> 2u][e.z & 3u], wt[e.w >> 2u][e.w & 3u]);
-            for (var j = 0u; j < 8u; j++) {
+            for (var j = 0u; j < CV; j++) {
               let wv = subgroupShuffle(l, group + j);
               for (var p = 0u; p < TP; p++) {
-                acc[p * 8u + j] += a[p] * wv;
+                acc[p * CV + j] += a[p] * wv;
               }
             }
           }
@@ -123,10 +125,10 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < CB; j++) {
+    for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cin) {
-        dx[m * params.cin + c] += acc[p * 8u + j / 4u][j % 4u];
+        dx[m * params.cin + c] += acc[p * CV + j / 4u][j % 4u];
       }
     }
   }

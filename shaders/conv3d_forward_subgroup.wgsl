@@ -1,4 +1,4 @@
-// conv3d forward with subgroup shuffles: TP output positions × 32 output channels per invocation.
+// conv3d forward with subgroup shuffles: TP output positions × 4·CV output channels per invocation.
 //   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw, ci} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw, ci] * w[zd, zh, zw, ci, co]
 // (taps that fall outside the input read zero: `same` or `valid` padding, stride 1).
 //
@@ -8,9 +8,14 @@
 // address is not a compile-time constant into 8 per-lane scalar loads with bounds
 // checks). So the weights of one kernel row are loaded once per 8 lanes: lane q of
 // each group of 8 loads the vec4 w[k, c0+4q .. c0+4q+3], and every lane obtains the
-// row's 32 weights with 8 shuffles (one vpermd per component on lavapipe, a register
-// exchange on a GPU). Each invocation still loads its own input taps, and each tap
-// value feeds 32 multiply-adds. No workgroup memory, no barriers.
+// row's 4·CV weights with CV shuffles (one vpermd per component on lavapipe, a
+// register exchange on a GPU). Each invocation still loads its own input taps, and
+// each tap value feeds 4·CV multiply-adds. No workgroup memory, no barriers.
+//
+// CV (vec4 channel groups per invocation: 8, 4 or 2) follows Cout: a layer of 8 or 16
+// output channels runs with CV 2 or 4 and correspondingly more positions TP, instead
+// of computing 32 channels and storing a quarter or half of them (lanes q >= CV then
+// load weights nobody reads).
 //
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
 // shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
@@ -22,19 +27,20 @@
 // channels per load, VEC_B (Cout % 4 == 0) four weights per load; otherwise scalar
 // elements are read as v[i / 4][i % 4].
 //
-// Dispatch: workgroups (ceil(Cout / 32), ceil(M / (WG·TP)) folded as y + z·num_workgroups.y),
+// Dispatch: workgroups (ceil(Cout / (4·CV)), ceil(M / (WG·TP)) folded as y + z·num_workgroups.y),
 //           M = N·OD·OH·OW; workgroup size WG (a multiple of 8).
 // Bindings: 0 params, 1 x (read), 2 w (read), 3 b (read; unused when has_bias = 0),
 //           4 y (read_write).
 enable subgroups;
 
 override WG: u32 = 64;
-override TP: u32 = 3; // output positions per invocation, at most TP_MAX
+override TP: u32 = 3; // output positions per invocation, at most TP_MAX, CV·TP at most ACC_MAX
+override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 // Function-scope arrays need constant sizes.
-const TP_MAX: u32 = 4u;
-const CB: u32 = 32u; // output channels per workgroup: 8 lanes × vec4
+const TP_MAX: u32 = 8u;
+const ACC_MAX: u32 = 32u;
 
 // params, bindings and w_row4: shared with the other conv3d forward shader
 // #include conv3d_forward_io.wgsl
@@ -50,7 +56,7 @@ fn main(
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
   let m0 = (wid.y + wid.z * nwg.y) * WG * TP + lid;
-  let c0 = wid.x * CB;
+  let c0 = wid.x * 4u * CV; // first of the workgroup's 4·CV output channels
   let c_load = c0 + 4u * (lane & 7u); // the 4 channels whose weights this lane loads
   let group = lane & ~7u; // first lane of this lane's group of 8
 
@@ -61,9 +67,9 @@ fn main(
     pos[p] = output_position(m0 + p * WG);
   }
 
-  // acc[p·8 + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p.
-  var acc: array<vec4f, 8u * TP_MAX>;
-  for (var i = 0u; i < 8u * TP; i++) {
+  // acc[p·CV + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p.
+  var acc: array<vec4f, ACC_MAX>;
+  for (var i = 0u; i < CV * TP; i++) {
     acc[i] = vec4f(0.0);
   }
 
@@ -92,13 +98,13 @@ fn main(
             let l1 = w_row4(k + 1u, c_load);
             let l2 = w_row4(k + 2u, c_load);
             let l3 = w_row4(k + 3u, c_load);
-            for (var j = 0u; j < 8u; j++) {
+            for (var j = 0u; j < CV; j++) {
               let w0 = subgroupShuffle(l0, group + j);
               let w1 = subgroupShuffle(l1, group + j);
               let w2 = subgroupShuffle(l2, group + j);
               let w3 = subgroupShuffle(l3, group + j);
               for (var p = 0u; p < TP; p++) {
-                acc[p * 8u + j] += a[p].x * w0 + a[p].y * w1 + a[p].z * w2 + a[p].w * w3;
+                acc[p * CV + j] += a[p].x * w0 + a[p].y * w1 + a[p].z * w2 + a[p].w * w3;
               }
             }
           }
@@ -110,10 +116,10 @@ fn main(
               a[p] = select(0.0, x[e >> 2u][e & 3u], inside[p]);
             }
             let l = w_row4(krow + ci, c_load);
-            for (var j = 0u; j < 8u; j++) {
+            for (var j = 0u; j < CV; j++) {
               let wv = subgroupShuffle(l, group + j);
               for (var p = 0u; p < TP; p++) {
-                acc[p * 8u + j] += a[p] * wv;
+                acc[p * CV + j] += a[p] * wv;
               }
             }
           }
@@ -128,10 +134,10 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < CB; j++) {
+    for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cout) {
-        var v = acc[p * 8u + j / 4u][j % 4u];
+        var v = acc[p * CV + j / 4u][j % 4u];
         if (params.has_bias != 0u) {
           v += bias[c];
         }

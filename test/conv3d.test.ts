@@ -41,7 +41,7 @@ const sh = (n: number, d: number, h: number, w: number, cin: number, cout: numbe
  * as training (each costs seconds on a CPU driver); one case uses small blockings
  * so that a small shape spans many position and channel blocks.
  */
-const SMALL: Conv3dOptions = { direct: { wg: 8, tp: 2, tn: 4 }, subgroup: { wg: 8, tp: 1 } };
+const SMALL: Conv3dOptions = { direct: { wg: 8, tp: 2, tn: 4 }, subgroup: { wg: 8, tp: 1 }, tiled: { bm: 16, bn: 8, bk: 8, tm: 4, tn: 4 } };
 
 interface Case {
   name: string;
@@ -64,6 +64,11 @@ const CASES: Case[] = [
     s: sh(2, 2, 9, 7, 12, 20, [1, 3, 3], 'same'),
     tiles: SMALL,
   },
+  {
+    name: 'narrow channel blocks (CV 2: 8 channels per block) over several blocks, partial last ones',
+    s: sh(2, 2, 9, 7, 12, 20, [1, 3, 3], 'same'),
+    tiles: { ...SMALL, subgroup: { wg: 8, tp: 3, cv: 2 } },
+  },
   { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
   { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
   { name: 'channels 36→40: a partial second block of 32 channels, rows of backward_weight past one 32-row tile', s: sh(1, 2, 5, 6, 36, 40, [1, 3, 3], 'same') },
@@ -71,10 +76,13 @@ const CASES: Case[] = [
 
 // Both sets of kernels run here when the device has 8-lane subgroups (lavapipe does);
 // SwiftShader's 4-lane subgroups leave only the direct kernels.
-const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];
+// The tiled implicit GEMMs (a `ser tune` candidate) run everywhere; asked for them,
+// backward_weight runs the device's default.
+const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled'] : ['direct', 'tiled'];
 const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
+  tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
 };
 
 it('called without a kernel option, every direction dispatches the subgroup shaders exactly where the probe found 8-lane shuffles', () => {
@@ -98,9 +106,11 @@ it('called without a kernel option, every direction dispatches the subgroup shad
   } finally {
     pipeline.mockRestore();
   }
-  const [expected, other] = gpu.features.shuffle8 ? (['subgroup', 'direct'] as const) : (['direct', 'subgroup'] as const);
+  const expected: Conv3dKernel = gpu.features.shuffle8 ? 'subgroup' : 'direct';
   for (const shader of SHADERS[expected]) expect(ran, `${shader} did not run`).toContain(shader);
-  for (const shader of SHADERS[other]) expect(ran, `${shader} ran`).not.toContain(shader);
+  for (const other of Object.keys(SHADERS).filter((k) => k !== expected) as Conv3dKernel[]) {
+    for (const shader of SHADERS[other]) expect(ran, `${shader} ran`).not.toContain(shader);
+  }
   if (!gpu.features.shuffle8) expect(() => run(gpu, (r) => conv3dForward(r, buf(), buf(), buf(), null, s, { kernel: 'subgroup' }))).toThrow(/subgroup/);
   for (const b of owned) b.destroy();
 });

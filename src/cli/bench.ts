@@ -20,6 +20,7 @@ import { num, parseCommand, UsageError, type CommandDef, type OptionDef } from '
 import { Rng } from '../util/rng.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 import type { TorchTimings } from '../../bench/torch_peer.js';
+import { tuneOnFirstUse } from './tune.js';
 
 const BENCH = {
   usage: 'Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]',
@@ -327,6 +328,7 @@ export async function bench(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const gpu = await getGpu();
+  for (const batch of options.batches) await tuneOnFirstUse(gpu, [...options.input, 1], options.width, batch);
   const report = await runBench(gpu, options);
   console.log(v.json ? JSON.stringify(report) : formatReport(report));
   return 0;

@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   doctor: { summary: 'show the WebGPU adapter and run a self-test kernel', load: async () => (await import('./doctor.js')).doctor },
   serve: { summary: 'a web page that recognises emotion live from the microphone, on the same WGSL in the browser', load: async () => (await import('./serve.js')).serve },
   mel: { summary: 'mel spectrogram of an audio file (JSON, summary or PNG)', load: async () => (await import('./mel.js')).mel },
+  tune: { summary: 'choose the conv3d kernels for this adapter by measurement, and cache the choice', load: async () => (await import('./tune.js')).tune },
   bench: { summary: 'time training steps and inference of the network (optionally vs TensorFlow.js)', load: async () => (await import('./bench.js')).bench },
 };
 

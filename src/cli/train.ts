@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { getGpu } from '../kernels/gpu.js';
 import { CLASS_NAMES, scanDataArgs } from '../data/sources.js';
-import { DEFAULT_RUN, trainRun } from '../train/run.js';
+import { DEFAULT_RUN, modelInputShape, trainRun } from '../train/run.js';
+import { tuneOnFirstUse } from './tune.js';
 import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
 const d = DEFAULT_RUN;
@@ -71,6 +72,7 @@ export async function train(argv: string[]): Promise<number> {
   if (skipped.length && !quiet) console.error(`${skipped.length} files skipped during the scan (listed above)`);
   if (items.length < 10) throw new Error(`only ${items.length} labelled files found; need at least 10 to train`);
   const gpu = await getGpu();
+  await tuneOnFirstUse(gpu, modelInputShape(d.frontend), v.width, v.batch);
   const result = await trainRun(gpu, items, {
     ...d,
     ...settings,

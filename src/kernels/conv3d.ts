@@ -14,18 +14,23 @@
 //   backward_input   dX[Mi, Cin] += A_dy[Mi, K'] · W^T[K', Cin]         Mi = N·D·H·W,  K' = kd·kh·kw·Cout
 //   backward_weight  [dW; db][K+1, Cout] += A_x^T[K+1, M] · dY[M, Cout] (a ones row gives db), split over M
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
-import { conv3dOutShape, conv3dPads, type Conv3dShape } from './conv3d_shape.js';
+import { conv3dOutShape, conv3dPads, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import type { Gpu } from './gpu-core.js';
 import {
   CONV3D_DIRECT_TILES,
-  CONV3D_SUBGROUP_TILES,
   CONV3D_WEIGHT_BLOCK,
   CONV3D_WEIGHT_SUBGROUP_BLOCK,
-  SUBGROUP_CHANNELS,
   chooseKernel,
   conv3dWeightSplits,
   directConstants,
   directGrid,
   subgroupConstants,
+  subgroupTilesFor,
+  subgroupChannelGroups,
+  tiledConstants,
+  tiledGrid,
+  tiledTilesFor,
+  type Conv3dSubgroupTiles,
   type Conv3dOptions,
 } from './conv3d_blocking.js';
 
@@ -62,6 +67,8 @@ export const CONV3D_BACKWARD_WEIGHT: KernelSpec = {
 
 export const CONV3D_FORWARD_SUBGROUP: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_subgroup' };
 export const CONV3D_BACKWARD_INPUT_SUBGROUP: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_subgroup' };
+export const CONV3D_FORWARD_TILED: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_tiled' };
+export const CONV3D_BACKWARD_INPUT_TILED: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_tiled' };
 
 export const CONV3D_BACKWARD_WEIGHT_SUBGROUP: KernelSpec = {
   shader: 'conv3d_backward_weight_subgroup',
@@ -76,6 +83,22 @@ export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
   inputs: ['partial'],
   outputs: ['out'],
 };
+
+/**
+ * The options a dispatch runs with: those asked for, or, when none were, the kernel
+ * and blocking `ser tune` measured fastest for this layer shape on this device
+ * (gpu.conv3dTuning, src/kernels/conv3d_tune.ts), or the defaults.
+ */
+function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
+  if (asked.kernel || asked.subgroup || asked.direct || asked.tiled) return asked;
+  return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
+}
+
+/** The subgroup blocking asked for, its channel groups defaulting to the layer's (`channels`: the block's channel count). */
+function subgroupBlocking(o: Conv3dOptions, channels: number): Conv3dSubgroupTiles {
+  const t = o.subgroup ?? subgroupTilesFor(channels);
+  return { ...t, cv: t.cv ?? subgroupChannelGroups(channels) };
+}
 
 function geometry(s: Conv3dShape): Record<string, number> {
   const [, od, oh, ow] = conv3dOutShape(s);
@@ -100,7 +123,8 @@ function sampleBytes(s: Conv3dShape): { x: number; y: number } {
  * y = conv3d(x, w) + b (overwrites y). Samples are independent, so a batch whose
  * activations exceed one storage binding runs as several dispatches over slices.
  */
-export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, o: Conv3dOptions = {}): void {
+export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+  const o = tunedOptions(r.gpu, 'forward', s, asked);
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
   const kernel = chooseKernel(r.gpu, o, CONV3D_FORWARD.shader);
@@ -114,12 +138,19 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
       // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
       buffers: { x: rowRange(x, run, bytes.x), w, b: b ?? w, y: rowRange(y, run, bytes.y) },
     };
-    if (kernel === 'subgroup') {
-      const t = o.subgroup ?? CONV3D_SUBGROUP_TILES;
+    if (kernel === 'tiled') {
+      const t = o.tiled ?? tiledTilesFor(m, s.cout);
+      r.dispatch(CONV3D_FORWARD_TILED, {
+        ...common,
+        constants: { ...tiledConstants(r.gpu, t, CONV3D_FORWARD_TILED.shader), ...vec },
+        workgroups: tiledGrid(r.gpu, m, s.cout, t),
+      });
+    } else if (kernel === 'subgroup') {
+      const t = subgroupBlocking(o, s.cout);
       r.dispatch(CONV3D_FORWARD_SUBGROUP, {
         ...common,
         constants: { ...subgroupConstants(r.gpu, t, CONV3D_FORWARD_SUBGROUP.shader), ...vec },
-        workgroups: directGrid(r.gpu, m, s.cout, { wg: t.wg, tp: t.tp, tn: SUBGROUP_CHANNELS }),
+        workgroups: directGrid(r.gpu, m, s.cout, { wg: t.wg, tp: t.tp, tn: 4 * t.cv! }),
       });
     } else {
       const t = o.direct ?? CONV3D_DIRECT_TILES;
@@ -133,7 +164,8 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
 }
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
-export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, o: Conv3dOptions = {}): void {
+export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+  const o = tunedOptions(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
   const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_INPUT.shader);
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
@@ -144,12 +176,19 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
       params: { ...geometry({ ...s, n: run.count }), m, k },
       buffers: { dy: rowRange(dy, run, bytes.y), w, dx: rowRange(dx, run, bytes.x) },
     };
-    if (kernel === 'subgroup') {
-      const t = o.subgroup ?? CONV3D_SUBGROUP_TILES;
+    if (kernel === 'tiled') {
+      const t = o.tiled ?? tiledTilesFor(m, s.cin);
+      r.dispatch(CONV3D_BACKWARD_INPUT_TILED, {
+        ...common,
+        constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        workgroups: tiledGrid(r.gpu, m, s.cin, t),
+      });
+    } else if (kernel === 'subgroup') {
+      const t = subgroupBlocking(o, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_SUBGROUP, {
         ...common,
         constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
-        workgroups: directGrid(r.gpu, m, s.cin, { wg: t.wg, tp: t.tp, tn: SUBGROUP_CHANNELS }),
+        workgroups: directGrid(r.gpu, m, s.cin, { wg: t.wg, tp: t.tp, tn: 4 * t.cv! }),
       });
     } else {
       const t = o.direct ?? CONV3D_DIRECT_TILES;
@@ -170,7 +209,7 @@ export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer |
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
-  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader);
+  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader, false);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);

@@ -5,8 +5,12 @@
 import type { Gpu } from './gpu-core.js';
 import { conv3dOutShape, type Conv3dShape } from './conv3d_shape.js';
 
-/** Which set of shaders runs: see the header. */
-export type Conv3dKernel = 'subgroup' | 'direct';
+/**
+ * Which set of shaders runs: see the header. `tiled` (forward and backward_input
+ * only) is a candidate of `ser tune` for wide-subgroup GPUs; backward_weight asked
+ * for it runs the device's default.
+ */
+export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled';
 
 /** The kernels this device runs by default. */
 export function conv3dKernel(gpu: Gpu): Conv3dKernel {
@@ -15,32 +19,53 @@ export function conv3dKernel(gpu: Gpu): Conv3dKernel {
 
 /**
  * Blocking of the subgroup forward and backward_input: WG invocations per workgroup
- * (a multiple of 8), each owning TP positions (WG apart) × the workgroup's 32 channels.
+ * (a multiple of 8), each owning TP positions (WG apart) × 4·CV channels (CV vec4
+ * groups: 8, 4 or 2; the workgroup's channel block). Without CV the dispatcher takes
+ * subgroupChannelGroups of the layer's channel count.
  */
 export interface Conv3dSubgroupTiles {
   wg: number;
   tp: number;
+  cv?: number;
 }
 
 /**
- * 3 positions per invocation (96 accumulators) measured fastest on lavapipe for the
- * report's layers 2–5 (5–10 % ahead of 2; 4 spill and run at half the speed;
- * docs/PERFORMANCE.md).
+ * 3 positions per invocation × 32 channels (96 accumulators) measured fastest on
+ * lavapipe for the report's layers 2–5 (5–10 % ahead of 2; 4 spill and run at half
+ * the speed; docs/PERFORMANCE.md).
  */
-export const CONV3D_SUBGROUP_TILES: Conv3dSubgroupTiles = { wg: 64, tp: 3 };
+export const CONV3D_SUBGROUP_TILES: Conv3dSubgroupTiles = { wg: 64, tp: 3, cv: 8 };
 
-/** Output channels per workgroup (forward) or input channels (backward_input) of the subgroup kernels: 8 lanes × vec4. */
-export const SUBGROUP_CHANNELS = 32;
+/**
+ * The blocking for a layer whose channel block (output channels forward, input
+ * channels backward_input) has `channels` channels: 8 or 16 channels run 2 or 4 vec4
+ * groups with proportionally more positions, so no accumulator holds a channel past
+ * the layer's last (docs/PERFORMANCE.md).
+ */
+export function subgroupTilesFor(channels: number): Conv3dSubgroupTiles {
+  const cv = subgroupChannelGroups(channels);
+  return cv === 8 ? CONV3D_SUBGROUP_TILES : { wg: 64, tp: SUBGROUP_NARROW_TP[cv]!, cv };
+}
+
+/** Positions per invocation of the narrow channel blocks, by CV. */
+const SUBGROUP_NARROW_TP: Record<number, number> = { 2: 6, 4: 4 };
+
+/** Vec4 channel groups per invocation for a channel count: the fewest of 2, 4, 8 that cover it (8 past 16). */
+export function subgroupChannelGroups(channels: number): number {
+  return channels <= 8 ? 2 : channels <= 16 ? 4 : 8;
+}
 
 /** Options of the conv3d dispatchers: which kernels, and their blocking (tests use small blockings). */
 export interface Conv3dOptions {
   kernel?: Conv3dKernel;
   direct?: Conv3dDirectTiles;
   subgroup?: Conv3dSubgroupTiles;
+  tiled?: Conv3dTiledTiles;
 }
 
-export function chooseKernel(gpu: Gpu, o: Conv3dOptions, shader: string): Conv3dKernel {
-  const k = o.kernel ?? conv3dKernel(gpu);
+export function chooseKernel(gpu: Gpu, o: Conv3dOptions, shader: string, tiled = true): Conv3dKernel {
+  let k = o.kernel ?? conv3dKernel(gpu);
+  if (k === 'tiled' && !tiled) k = conv3dKernel(gpu);
   if (k === 'subgroup' && !gpu.features.shuffle8) throw new Error(`${shader}: the subgroup kernels need subgroups in aligned groups of 8 lanes, which this device lacks`);
   return k;
 }
@@ -74,10 +99,68 @@ function checkWorkgroupSize(gpu: Gpu, wg: number, shader: string): void {
 
 /** Override constants of a subgroup blocking, validated against the shader's array sizes and the device limits. */
 export function subgroupConstants(gpu: Gpu, t: Conv3dSubgroupTiles, shader: string): Record<string, number> {
-  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tp) && t.tp >= 1 && t.tp <= 4;
+  const cv = t.cv ?? 8;
+  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tp) && t.tp >= 1 && t.tp <= 8 && [2, 4, 8].includes(cv) && cv * t.tp <= 32;
   if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
   checkWorkgroupSize(gpu, t.wg, shader);
-  return { WG: t.wg, TP: t.tp };
+  return { WG: t.wg, TP: t.tp, CV: cv };
+}
+
+/**
+ * Blocking of the tiled implicit GEMMs (conv3d_forward_tiled, conv3d_backward_input_tiled):
+ * a workgroup computes BM×BN outputs (positions × channels) in BK-slices staged in
+ * workgroup memory, TM×TN per invocation, so the workgroup has (BN/TN)·(BM/TM) invocations.
+ */
+export interface Conv3dTiledTiles {
+  bm: number;
+  bn: number;
+  bk: number;
+  tm: number;
+  tn: number;
+}
+
+/**
+ * A tiled blocking for `rows` × `cols` outputs: the narrowest power-of-two column tile
+ * that covers `cols` (up to 64), row tiles as large as the row count allows while
+ * leaving several workgroups per core; 8×4 register blocks where the tile is 64×64
+ * (half the workgroup-memory reads per multiply-add of 4×4).
+ */
+export function tiledTilesFor(rows: number, cols: number): Conv3dTiledTiles {
+  const bn = cols <= 4 ? 4 : cols <= 8 ? 8 : cols <= 16 ? 16 : cols <= 32 ? 32 : 64;
+  let bm = rows >= 1024 ? 64 : rows >= 256 ? 32 : 16;
+  if (bn <= 8 && rows >= 2048) bm = 128;
+  return { bm, bn, bk: 16, tm: bm === 64 && bn === 64 ? 8 : 4, tn: 4 };
+}
+
+/** Override constants of a tiled blocking, validated against the shaders' array sizes and the device limits. */
+export function tiledConstants(gpu: Gpu, t: Conv3dTiledTiles, shader: string): Record<string, number> {
+  const wgX = t.bn / t.tn;
+  const wgY = t.bm / t.tm;
+  const threads = wgX * wgY;
+  const ok =
+    [t.bm, t.bn, t.bk, t.tm, t.tn].every((v) => Number.isInteger(v) && v > 0 && v % 4 === 0) &&
+    t.bm % t.tm === 0 &&
+    t.bn % t.tn === 0 &&
+    t.tm * t.tn <= 64 &&
+    t.tn <= 8 &&
+    // Each invocation stages the same 4 rows of A in every K-slice.
+    threads % (t.bm / 4) === 0;
+  if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)}`);
+  const lim = gpu.limits;
+  if (threads > lim.maxComputeInvocationsPerWorkgroup || wgX > lim.maxComputeWorkgroupSizeX || wgY > lim.maxComputeWorkgroupSizeY) {
+    throw new Error(`${shader}: ${wgX}×${wgY} invocations exceed the device's workgroup limits`);
+  }
+  if ((t.bm + t.bn) * t.bk * 4 > lim.maxComputeWorkgroupStorageSize) {
+    throw new Error(`${shader}: blocking ${JSON.stringify(t)} needs more than the device's ${lim.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
+  }
+  return { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, WG_X: wgX, WG_Y: wgY };
+}
+
+/** Workgroups (channel tiles, position tiles) of a tiled blocking, the position tiles folded into z past the per-dimension limit. */
+export function tiledGrid(gpu: Gpu, rows: number, cols: number, t: Conv3dTiledTiles): [number, number, number] {
+  const gy = Math.ceil(rows / t.bm);
+  const z = Math.ceil(gy / gpu.limits.maxComputeWorkgroupsPerDimension);
+  return [Math.ceil(cols / t.bn), Math.ceil(gy / z), z];
 }
 
 /** Override constants of a direct blocking, validated against the shader's array sizes and the device limits. */

@@ -35,3 +35,15 @@ export function conv3dFlops(s: Conv3dShape): number {
   const [n, od, oh, ow, cout] = conv3dOutShape(s);
   return 2 * n * od * oh * ow * cout * s.kd * s.kh * s.kw * s.cin;
 }
+
+/** The two directions whose kernel and blocking `ser tune` chooses per layer shape. */
+export type Conv3dDirection = 'forward' | 'backward_input';
+
+/**
+ * A layer shape as `ser tune` files its choice: everything but the batch, since the
+ * blocking measured fastest at one batch size serves the others (the position count
+ * scales, the per-invocation work does not).
+ */
+export function conv3dTuneKey(direction: Conv3dDirection, s: Conv3dShape): string {
+  return `${direction} ${s.d}×${s.h}×${s.w}×${s.cin}→${s.cout} ${s.kd}×${s.kh}×${s.kw} ${s.padding}`;
+}

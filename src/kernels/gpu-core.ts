@@ -7,6 +7,7 @@
 // WGSL bundled as text). Nothing here may import a Node module or Dawn.
 import { GpuError } from './gpu-error.js';
 import { BufferPool, checkBufferSize } from './pool.js';
+import type { Conv3dOptions } from './conv3d_blocking.js';
 
 export { BufferPool, GpuError };
 
@@ -58,10 +59,19 @@ export class Gpu {
   private lostReason: string | null = null;
   /** Keeps Dawn's instance alive as long as the device (Node only). */
   instance: GPU | null = null;
-  /** Per-dispatch GPU timestamps summed per shader (SER_PROFILE=1 in Node; src/kernels/kernel.ts). */
-  profile = false;
+  /**
+   * Per-dispatch GPU timestamps (src/kernels/kernel.ts), in Node from SER_PROFILE:
+   * summed per shader (`1`), or per shader and workgroup grid, which tells the layers apart (`grid`).
+   */
+  profile: false | 'shader' | 'grid' = false;
   /** Largest storage binding; tests lower it to exercise the ops' sliced paths. */
   maxBindingBytes: number;
+  /**
+   * The conv3d kernel and blocking per layer shape (conv3dTuneKey) that `ser tune`
+   * measured fastest on this adapter; empty until loaded (src/kernels/conv3d_tune.ts).
+   * Dispatches asked for no particular kernel use it.
+   */
+  readonly conv3dTuning = new Map<string, Conv3dOptions>();
 
   constructor(
     readonly adapter: GPUAdapter,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { GpuError, expandIncludes, openDevice, summariseAdapter, type AdapterSummary, type Gpu } from './gpu-core.js';
+import { loadConv3dTuning, tuningEnabled } from './tune-cache.js';
 
 export * from './gpu-core.js';
 
@@ -109,9 +110,11 @@ export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
   if (!adapter) throw new GpuError(NO_ADAPTER_HELP, 'no-adapter');
 
   const g = await openDevice(adapter, summarise(adapter, opts), loadShaderSource, { subgroups: process.env.SER_SUBGROUPS !== '0' });
-  g.profile = Boolean(process.env.SER_PROFILE);
+  g.profile = !process.env.SER_PROFILE || process.env.SER_PROFILE === '0' ? false : process.env.SER_PROFILE === 'grid' ? 'grid' : 'shader';
   // Dawn's instance must outlive the device: if it is garbage-collected, its event
   // processing runs on freed memory and the process crashes.
   g.instance = instance!;
+  // `ser tune`'s choices for this adapter, if it has been tuned (src/kernels/tune-cache.ts).
+  if (tuningEnabled()) loadConv3dTuning(g);
   return g;
 }

@@ -203,7 +203,7 @@ export class Recorder {
     const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`${spec.shader}: dispatch ${x}×${y}×${z} exceeds ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
-    const timed = this.profiler?.slot(spec.shader);
+    const timed = this.profiler?.slot(gpu.profile === 'grid' ? `${spec.shader} ${x}×${y}×${z}` : spec.shader);
     if (timed) {
       this.endPass();
       this.pass = this.encoder.beginComputePass({ timestampWrites: timed });

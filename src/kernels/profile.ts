@@ -64,7 +64,7 @@ export class Profiler {
     const rows = [...this.totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((s, [, e]) => s + e.ms, 0);
     process.stderr.write(`\nGPU time per shader (SER_PROFILE), total ${total.toFixed(0)} ms\n`);
-    for (const [label, e] of rows) process.stderr.write(`  ${label.padEnd(32)} ${e.ms.toFixed(1).padStart(10)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.count}\n`);
+    for (const [label, e] of rows) process.stderr.write(`  ${label.padEnd(48)} ${e.ms.toFixed(1).padStart(10)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.count}\n`);
   }
 }
 

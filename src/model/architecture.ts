@@ -1,8 +1,10 @@
 // The report's network as data: channel and unit counts, kernel sizes, dropout rates,
 // how a width multiplier scales them, Keras' batch-norm defaults, and the dropout
-// seed of each layer. Plain values with no imports, so the GPU model
+// seed of each layer. Plain values with no run-time imports, so the GPU model
 // (ser3dcnn.ts), the float64 reference (src/ref/ser3dcnn.ts) and the PyTorch peer's
 // driver all read the one definition.
+
+import type { Conv3dShape } from '../kernels/conv3d_shape.js';
 
 export const CONV_CHANNELS = [64, 128, 256, 512, 512] as const;
 export const CONV_KERNELS: readonly (readonly [number, number, number])[] = [
@@ -30,4 +32,20 @@ export function scaled(units: number, width: number): number {
 /** The dropout seed of the k-th dropout layer (in forward order) of a network with seed `seed`. */
 export function dropoutLayerSeed(seed: number, layer: number): number {
   return (seed * 1000 + layer) >>> 0;
+}
+
+/**
+ * The network's convolutions as conv3d shapes for input [D, H, W, C] at a width and
+ * batch: each of conv1–conv4 is followed by max pooling 1×2×2 (floor), conv5 by none.
+ */
+export function convLayerShapes(input: readonly [number, number, number, number], width: number, batch: number): Conv3dShape[] {
+  let [d, h, w, cin] = input;
+  return CONV_CHANNELS.map((c, i) => {
+    const cout = scaled(c, width);
+    const [kd, kh, kw] = CONV_KERNELS[i]!;
+    const s: Conv3dShape = { n: batch, d, h, w, cin, cout, kd, kh, kw, padding: 'same' };
+    if (i < CONV_DROPOUT.length) [h, w] = [Math.floor(h / 2), Math.floor(w / 2)];
+    cin = cout;
+    return s;
+  });
 }

@@ -1,0 +1,190 @@
+// Kernel choice by measurement (`ser tune`): for each conv3d layer shape and
+// direction (forward, backward_input), every candidate kernel and blocking is first
+// checked against the portable direct kernel on the same random data (the correctness
+// probe), then timed on the GPU; the fastest that passed is filed under the shape's
+// key (conv3dTuneKey) in gpu.conv3dTuning, which the dispatchers in conv3d.ts consult
+// when asked for no particular kernel. Saving and loading the choices per adapter is
+// src/kernels/tune-cache.ts (Node); this module needs only WebGPU.
+//
+// Candidates:
+//   subgroup  8-lane shuffle kernels (where the probe at start-up found them), with the
+//             channel block that covers the layer and, for narrow layers, the full 32-channel
+//             one; a few positions-per-invocation each.
+//   direct    the portable kernels, default blocking (also the probe's reference).
+//   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
+//             subgroups where the shuffle kernels do not apply; two tilings.
+import { run, timeRecorded, type Recorder } from './kernel.js';
+import { conv3dOutShape, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import { CONV3D_DIRECT_TILES, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
+import { conv3dBackwardInput, conv3dForward } from './conv3d.js';
+import type { Gpu } from './gpu-core.js';
+
+export interface Conv3dCandidate {
+  /** Short name for tables: `subgroup cv8 tp3`, `direct`, `tiled 64×64`. */
+  label: string;
+  options: Conv3dOptions;
+}
+
+export interface Conv3dCandidateResult extends Conv3dCandidate {
+  /** Median GPU ms at the tuning batch; null when the candidate failed its probe. */
+  ms: number | null;
+  /** Why it was left out (probe difference or GPU error). */
+  error?: string;
+}
+
+export interface Conv3dTuneResult {
+  key: string;
+  direction: Conv3dDirection;
+  shape: Conv3dShape;
+  candidates: Conv3dCandidateResult[];
+  /** The fastest candidate that passed its probe. */
+  winner: Conv3dCandidate & { ms: number };
+  /** The device's default kernel and blocking (what runs untuned), and its time. */
+  baseline: { label: string; ms: number | null };
+}
+
+/** The candidates for one layer shape and direction on this device. */
+export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): Conv3dCandidate[] {
+  const channels = direction === 'forward' ? s.cout : s.cin;
+  const [, od, oh, ow] = conv3dOutShape(s);
+  const rows = direction === 'forward' ? s.n * od * oh * ow : s.n * s.d * s.h * s.w;
+  const out: Conv3dCandidate[] = [];
+  if (gpu.features.shuffle8) {
+    const cvs = [...new Set([subgroupChannelGroups(channels), 8])];
+    for (const cv of cvs) {
+      const tps = cv === 8 ? [2, 3] : cv === 4 ? [4, 6] : [4, 6, 8];
+      for (const tp of tps) out.push({ label: `subgroup cv${cv} tp${tp}`, options: { kernel: 'subgroup', subgroup: { wg: 64, tp, cv } } });
+    }
+  }
+  out.push({ label: 'direct', options: { kernel: 'direct', direct: CONV3D_DIRECT_TILES } });
+  const t = tiledTilesFor(rows, channels);
+  out.push({ label: `tiled ${t.bm}×${t.bn}`, options: { kernel: 'tiled', tiled: t } });
+  if (t.bm !== 32) {
+    const u = { ...t, bm: 32, tm: 4 };
+    out.push({ label: `tiled ${u.bm}×${u.bn}`, options: { kernel: 'tiled', tiled: u } });
+  }
+  return out;
+}
+
+/** The label of the kernel and blocking that run untuned (the dispatchers' defaults). */
+function defaultLabel(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): string {
+  if (!gpu.features.shuffle8) return 'direct';
+  const t = subgroupTilesFor(direction === 'forward' ? s.cout : s.cin);
+  return `subgroup cv${t.cv} tp${t.tp}`;
+}
+
+function dispatchOf(direction: Conv3dDirection, s: Conv3dShape, b: Buffers, o: Conv3dOptions): (r: Recorder) => void {
+  return direction === 'forward' ? (r) => conv3dForward(r, b.out, b.a, b.w, null, s, o) : (r) => conv3dBackwardInput(r, b.out, b.a, b.w, s, o);
+}
+
+interface Buffers {
+  a: GPUBuffer;
+  w: GPUBuffer;
+  out: GPUBuffer;
+  outLength: number;
+}
+
+function randomBuffers(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, seed: number): Buffers {
+  const [, od, oh, ow] = conv3dOutShape(s);
+  const xLen = s.n * s.d * s.h * s.w * s.cin;
+  const yLen = s.n * od * oh * ow * s.cout;
+  let state = seed >>> 0;
+  const rand = (n: number): Float32Array =>
+    Float32Array.from({ length: n }, () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return (state / 2 ** 32) * 2 - 1;
+    });
+  const [aLen, outLength] = direction === 'forward' ? [xLen, yLen] : [yLen, xLen];
+  return {
+    a: gpu.upload(rand(aLen), 'tune input'),
+    w: gpu.upload(rand(s.kd * s.kh * s.kw * s.cin * s.cout), 'tune weights'),
+    out: gpu.upload(new Float32Array(outLength), 'tune output'),
+    outLength,
+  };
+}
+
+/** Largest |a − b| / (1 + max |b|): scaled like the conv3d benchmark's check. */
+function scaledDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return Number.isFinite(d) ? d / (1 + m) : Infinity;
+}
+
+/** Probe tolerance: float32 sums in another order agree far closer; a wrong index does not. */
+export const TUNE_PROBE_TOLERANCE = 1e-4;
+
+/**
+ * Outputs of `o` on the probe data, or the error it raised. backward_input
+ * accumulates, so the output is cleared first.
+ */
+async function probeOutput(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, b: Buffers, o: Conv3dOptions): Promise<Float32Array> {
+  run(gpu, (r) => {
+    r.clear(b.out);
+    dispatchOf(direction, s, b, o)(r);
+  });
+  await gpu.sync();
+  return gpu.readF32(b.out, b.outLength);
+}
+
+export interface TuneOptions {
+  /** Timed repetitions per candidate after one warm-up (median reported). */
+  repeats?: number;
+  /** Called before each candidate is probed and timed. */
+  onCandidate?: (label: string) => void;
+  /** The candidates to try instead of conv3dCandidates' (tests). */
+  candidates?: Conv3dCandidate[];
+}
+
+/**
+ * Probes and times every candidate for one layer shape (at its batch `s.n`; the probe
+ * runs at batch 1) and files the winner in gpu.conv3dTuning.
+ */
+export async function tuneConv3d(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, opts: TuneOptions = {}): Promise<Conv3dTuneResult> {
+  const repeats = opts.repeats ?? 3;
+  const probeShape = { ...s, n: 1 };
+  const probe = randomBuffers(gpu, direction, probeShape, 1);
+  const timing = randomBuffers(gpu, direction, s, 2);
+  const candidates: Conv3dCandidateResult[] = [];
+  try {
+    const reference = await probeOutput(gpu, direction, probeShape, probe, { kernel: 'direct' });
+    for (const c of opts.candidates ?? conv3dCandidates(gpu, direction, s)) {
+      opts.onCandidate?.(c.label);
+      try {
+        const diff = scaledDiff(await probeOutput(gpu, direction, probeShape, probe, c.options), reference);
+        if (!(diff <= TUNE_PROBE_TOLERANCE)) {
+          candidates.push({ ...c, ms: null, error: `probe: differs from the direct kernel by ${diff.toExponential(2)}` });
+          continue;
+        }
+        const record = dispatchOf(direction, s, timing, c.options);
+        await timeRecorded(gpu, record);
+        const times: number[] = [];
+        for (let i = 0; i < repeats; i++) times.push(await timeRecorded(gpu, record));
+        await gpu.sync();
+        times.sort((x, y) => x - y);
+        candidates.push({ ...c, ms: times[Math.floor(times.length / 2)]! });
+      } catch (e) {
+        candidates.push({ ...c, ms: null, error: (e as Error).message.split('\n')[0]! });
+      }
+    }
+  } finally {
+    for (const b of [probe, timing]) for (const buf of [b.a, b.w, b.out]) buf.destroy();
+  }
+  const passed = candidates.filter((c): c is Conv3dCandidateResult & { ms: number } => c.ms !== null);
+  if (passed.length === 0) throw new Error(`ser tune: no conv3d kernel passed its probe for ${conv3dTuneKey(direction, s)} (${candidates.map((c) => `${c.label}: ${c.error}`).join('; ')})`);
+  const best = passed.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const key = conv3dTuneKey(direction, s);
+  gpu.conv3dTuning.set(key, best.options);
+  const label = defaultLabel(gpu, direction, s);
+  return {
+    key,
+    direction,
+    shape: s,
+    candidates,
+    winner: { label: best.label, options: best.options, ms: best.ms },
+    baseline: { label, ms: candidates.find((c) => c.label === label)?.ms ?? null },
+  };
+}
