@@ -41,7 +41,7 @@ const sh = (n: number, d: number, h: number, w: number, cin: number, cout: numbe
  * as training (each costs seconds on a CPU driver); one case uses small blockings
  * so that a small shape spans many position and channel blocks.
  */
-const SMALL: Conv3dOptions = { direct: { wg: 8, tp: 2, tn: 4 }, subgroup: { wg: 8, tp: 1 }, tiled: { bm: 16, bn: 8, bk: 8, tm: 4, tn: 4 } };
+const SMALL: Conv3dOptions = { direct: { wg: 8, tp: 2, tn: 4 }, subgroup: { wg: 8, tp: 1 }, tiled: { bm: 16, bn: 8, bk: 8, tm: 4, tn: 4 }, rows: { wg: 8, tw: 3, cv: 2 } };
 
 interface Case {
   name: string;
@@ -69,6 +69,12 @@ const CASES: Case[] = [
     s: sh(2, 2, 9, 7, 12, 20, [1, 3, 3], 'same'),
     tiles: { ...SMALL, subgroup: { wg: 8, tp: 3, cv: 2 } },
   },
+  {
+    name: 'one input channel over several row and channel blocks: 1→20, 1×5×5, width not a multiple of the row block',
+    s: sh(2, 2, 9, 11, 1, 20, [1, 5, 5], 'same'),
+    tiles: SMALL,
+  },
+  { name: 'one input channel, 3×3×3 valid, 1→12', s: sh(1, 4, 6, 7, 1, 12, [3, 3, 3], 'valid') },
   { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
   { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
   { name: 'channels 36→40: a partial second block of 32 channels, rows of backward_weight past one 32-row tile', s: sh(1, 2, 5, 6, 36, 40, [1, 3, 3], 'same') },
@@ -78,18 +84,21 @@ const CASES: Case[] = [
 // SwiftShader's 4-lane subgroups leave only the direct kernels.
 // The tiled implicit GEMMs (a `ser tune` candidate) run everywhere; asked for them,
 // backward_weight runs the device's default.
-const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled'] : ['direct', 'tiled'];
+// So does the rows kernel where it applies (forward, one input channel, 8-lane shuffles);
+// elsewhere asking for it runs the default.
+const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows'] : ['direct', 'tiled'];
 const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
   tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
+  rows: ['conv3d_forward_rows'],
 };
 
 it('called without a kernel option, every direction dispatches the subgroup shaders exactly where the probe found 8-lane shuffles', () => {
   console.log(`subgroups: ${gpu.features.subgroups}, shuffle8: ${gpu.features.shuffle8}`);
   // Every dispatch asks the pipeline cache for its shader by name, cached or not.
   const pipeline = vi.spyOn(gpu, 'pipeline');
-  const s = sh(1, 1, 2, 2, 1, 4, [1, 1, 1], 'same');
+  const s = sh(1, 1, 2, 2, 4, 4, [1, 1, 1], 'same');
   const owned: GPUBuffer[] = [];
   const buf = (): GPUBuffer => {
     owned.push(gpu.upload(new Float32Array(16)));
@@ -113,6 +122,18 @@ it('called without a kernel option, every direction dispatches the subgroup shad
   }
   if (!gpu.features.shuffle8) expect(() => run(gpu, (r) => conv3dForward(r, buf(), buf(), buf(), null, s, { kernel: 'subgroup' }))).toThrow(/subgroup/);
   for (const b of owned) b.destroy();
+});
+
+it('called without a kernel option, a forward with one input channel runs the rows kernel where 8-lane shuffles exist', () => {
+  const pipeline = vi.spyOn(gpu, 'pipeline');
+  const bufs = [0, 1, 2].map(() => gpu.upload(new Float32Array(16)));
+  try {
+    run(gpu, (r) => conv3dForward(r, bufs[0]!, bufs[1]!, bufs[2]!, null, sh(1, 1, 2, 2, 1, 4, [1, 1, 1], 'same')));
+    expect(pipeline.mock.calls.map(([shader]) => shader)).toEqual([gpu.features.shuffle8 ? 'conv3d_forward_rows' : 'conv3d_forward']);
+  } finally {
+    pipeline.mockRestore();
+    for (const b of bufs) b.destroy();
+  }
 });
 
 for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs the float64 reference`, () => {

@@ -42,7 +42,7 @@ describe('tuneConv3d', () => {
     const yLen = conv3dOutShape(S).reduce((a, b) => a * b, 1);
     const yb = gpu.upload(new Float32Array(yLen));
     const want = conv3dForwardRef(x, w, new Float32Array(S.cout), S);
-    const shaderOf = { subgroup: 'conv3d_forward_subgroup', direct: 'conv3d_forward', tiled: 'conv3d_forward_tiled' };
+    const shaderOf = { subgroup: 'conv3d_forward_subgroup', direct: 'conv3d_forward', tiled: 'conv3d_forward_tiled', rows: 'conv3d_forward_rows' };
     for (const c of r.candidates) {
       gpu.conv3dTuning.set(conv3dTuneKey('forward', S), c.options);
       const pipeline = vi.spyOn(gpu, 'pipeline');

@@ -28,6 +28,9 @@ import {
   subgroupTilesFor,
   subgroupChannelGroups,
   tiledConstants,
+  rowsApplies,
+  rowsConstants,
+  rowsTilesFor,
   tiledGrid,
   tiledTilesFor,
   type Conv3dSubgroupTiles,
@@ -67,6 +70,7 @@ export const CONV3D_BACKWARD_WEIGHT: KernelSpec = {
 
 export const CONV3D_FORWARD_SUBGROUP: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_subgroup' };
 export const CONV3D_BACKWARD_INPUT_SUBGROUP: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_subgroup' };
+export const CONV3D_FORWARD_ROWS: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_rows' };
 export const CONV3D_FORWARD_TILED: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_tiled' };
 export const CONV3D_BACKWARD_INPUT_TILED: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_tiled' };
 
@@ -127,7 +131,9 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
   const o = tunedOptions(r.gpu, 'forward', s, asked);
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
-  const kernel = chooseKernel(r.gpu, o, CONV3D_FORWARD.shader);
+  // One input channel runs the rows kernel unless another is asked for.
+  const rows = rowsApplies(r.gpu, s);
+  const kernel = rows && !o.kernel ? 'rows' : chooseKernel(r.gpu, o, CONV3D_FORWARD.shader, rows ? ['subgroup', 'direct', 'tiled', 'rows'] : ['subgroup', 'direct', 'tiled']);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);
@@ -138,7 +144,16 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
       // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
       buffers: { x: rowRange(x, run, bytes.x), w, b: b ?? w, y: rowRange(y, run, bytes.y) },
     };
-    if (kernel === 'tiled') {
+    if (kernel === 'rows') {
+      const t = o.rows ?? rowsTilesFor(s.cout);
+      const cv = t.cv ?? subgroupChannelGroups(s.cout);
+      const blocks = Math.ceil(ow / t.tw);
+      r.dispatch(CONV3D_FORWARD_ROWS, {
+        ...common,
+        constants: { ...rowsConstants(r.gpu, { ...t, cv }, s.kw, CONV3D_FORWARD_ROWS.shader), ...vec },
+        workgroups: directGrid(r.gpu, run.count * od * oh * blocks, s.cout, { wg: t.wg, tp: 1, tn: 4 * cv }),
+      });
+    } else if (kernel === 'tiled') {
       const t = o.tiled ?? tiledTilesFor(m, s.cout);
       r.dispatch(CONV3D_FORWARD_TILED, {
         ...common,
@@ -167,7 +182,7 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
 export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
   const o = tunedOptions(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
-  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_INPUT.shader);
+  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_INPUT.shader, ['subgroup', 'direct', 'tiled']);
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
@@ -209,7 +224,7 @@ export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer |
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
-  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader, false);
+  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);

@@ -7,10 +7,11 @@ import { conv3dOutShape, type Conv3dShape } from './conv3d_shape.js';
 
 /**
  * Which set of shaders runs: see the header. `tiled` (forward and backward_input
- * only) is a candidate of `ser tune` for wide-subgroup GPUs; backward_weight asked
- * for it runs the device's default.
+ * only) is a candidate of `ser tune` for wide-subgroup GPUs; `rows` (forward with one
+ * input channel, 8-lane subgroups) reuses each loaded tap across a row of positions.
+ * A direction asked for a kernel it lacks runs the device's default.
  */
-export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled';
+export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled' | 'rows';
 
 /** The kernels this device runs by default. */
 export function conv3dKernel(gpu: Gpu): Conv3dKernel {
@@ -61,11 +62,49 @@ export interface Conv3dOptions {
   direct?: Conv3dDirectTiles;
   subgroup?: Conv3dSubgroupTiles;
   tiled?: Conv3dTiledTiles;
+  rows?: Conv3dRowsTiles;
 }
 
-export function chooseKernel(gpu: Gpu, o: Conv3dOptions, shader: string, tiled = true): Conv3dKernel {
+/**
+ * Blocking of conv3d_forward_rows: WG invocations per workgroup, each owning TW
+ * consecutive positions along W × 4·CV output channels (CV as the subgroup kernels).
+ */
+export interface Conv3dRowsTiles {
+  wg: number;
+  tw: number;
+  cv?: number;
+}
+
+/** Widest kernel the rows shader's register window holds. */
+export const ROWS_MAX_KW = 7;
+
+/** Whether conv3d_forward_rows applies: one input channel, a kernel at most ROWS_MAX_KW wide, 8-lane subgroups. */
+export function rowsApplies(gpu: Gpu, s: Conv3dShape): boolean {
+  return gpu.features.shuffle8 && s.cin === 1 && s.kw <= ROWS_MAX_KW;
+}
+
+/**
+ * The rows blocking for a layer with `channels` output channels: 16 accumulators
+ * (vec4) per invocation, which measured ahead of 32 on lavapipe for the report's
+ * first layer at 8 and 16 channels and level with it at 64 (docs/PERFORMANCE.md).
+ */
+export function rowsTilesFor(channels: number): Conv3dRowsTiles {
+  const cv = subgroupChannelGroups(channels);
+  return { wg: 64, tw: 16 / cv, cv };
+}
+
+/** Override constants of a rows blocking, validated against the shader's array sizes and the device limits. */
+export function rowsConstants(gpu: Gpu, t: Conv3dRowsTiles, kw: number, shader: string): Record<string, number> {
+  const cv = t.cv ?? 8;
+  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tw) && t.tw >= 1 && t.tw <= 16 && [2, 4, 8].includes(cv) && cv * t.tw <= 32 && kw <= ROWS_MAX_KW;
+  if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)} for a kernel ${kw} wide`);
+  checkWorkgroupSize(gpu, t.wg, shader);
+  return { WG: t.wg, TW: t.tw, CV: cv, KW: kw };
+}
+
+export function chooseKernel(gpu: Gpu, o: Conv3dOptions, shader: string, has: Conv3dKernel[] = ['subgroup', 'direct']): Conv3dKernel {
   let k = o.kernel ?? conv3dKernel(gpu);
-  if (k === 'tiled' && !tiled) k = conv3dKernel(gpu);
+  if (!has.includes(k)) k = conv3dKernel(gpu);
   if (k === 'subgroup' && !gpu.features.shuffle8) throw new Error(`${shader}: the subgroup kernels need subgroups in aligned groups of 8 lanes, which this device lacks`);
   return k;
 }

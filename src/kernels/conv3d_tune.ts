@@ -10,12 +10,13 @@
 //   subgroup  8-lane shuffle kernels (where the probe at start-up found them), with the
 //             channel block that covers the layer and, for narrow layers, the full 32-channel
 //             one; a few positions-per-invocation each.
+//   rows      forward with one input channel: each loaded tap reused along a row of positions.
 //   direct    the portable kernels, default blocking (also the probe's reference).
 //   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
 //             subgroups where the shuffle kernels do not apply; two tilings.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
-import { CONV3D_DIRECT_TILES, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
+import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dBackwardInput, conv3dForward } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 
@@ -56,6 +57,10 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
       for (const tp of tps) out.push({ label: `subgroup cv${cv} tp${tp}`, options: { kernel: 'subgroup', subgroup: { wg: 64, tp, cv } } });
     }
   }
+  if (direction === 'forward' && rowsApplies(gpu, s)) {
+    const cv = subgroupChannelGroups(channels);
+    for (const tw of [16 / cv, 32 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
+  }
   out.push({ label: 'direct', options: { kernel: 'direct', direct: CONV3D_DIRECT_TILES } });
   const t = tiledTilesFor(rows, channels);
   out.push({ label: `tiled ${t.bm}×${t.bn}`, options: { kernel: 'tiled', tiled: t } });
@@ -69,6 +74,10 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
 /** The label of the kernel and blocking that run untuned (the dispatchers' defaults). */
 function defaultLabel(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): string {
   if (!gpu.features.shuffle8) return 'direct';
+  if (direction === 'forward' && rowsApplies(gpu, s)) {
+    const r = rowsTilesFor(s.cout);
+    return `rows cv${r.cv} tw${r.tw}`;
+  }
   const t = subgroupTilesFor(direction === 'forward' ? s.cout : s.cin);
   return `subgroup cv${t.cv} tp${t.tp}`;
 }

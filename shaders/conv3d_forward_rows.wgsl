@@ -1,0 +1,118 @@
+// conv3d forward for a single input channel (the network's first layer: one log-mel
+// spectrogram channel), with subgroup shuffles: an invocation owns TW consecutive
+// output positions along W of one output row × 4·CV output channels.
+//   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw] * w[zd, zh, zw, co]
+// (taps outside the input read zero: `same` or `valid` padding, stride 1).
+//
+// Why rows: with Cin = 1 every tap is a scalar load, and the general kernels load
+// each tap once per position (TP·kw loads per kernel row). Neighbouring positions of
+// a row share all but one of their taps, so here the TW + KW − 1 input values of a
+// kernel row are loaded once into registers and each feeds up to KW positions. The
+// weights of a tap are loaded once per group of 8 lanes — lane q loads w[k, c0+4q ..
+// c0+4q+3] — and shared with CV shuffles, as in conv3d_forward_subgroup.wgsl. KW is
+// an override constant so that the register window is indexed by constants only.
+//
+// Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
+// shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
+// share c0.
+//
+// Layouts (row-major, channels last): x [N, D, H, W, 1], w [kd, kh, kw, 1, Cout],
+// b [Cout], y [N, OD, OH, OW, Cout]. x and w are bound as vec4 arrays, so their buffers
+// must be sized to a multiple of 16 bytes; VEC_B (Cout % 4 == 0) reads four weights
+// per load.
+//
+// Dispatch: workgroups (ceil(Cout / (4·CV)), ceil(N·OD·OH·ceil(OW / TW) / WG) folded as
+//           y + z·num_workgroups.y); workgroup size WG (a multiple of 8).
+// Bindings: as conv3d_forward_subgroup.wgsl.
+enable subgroups;
+
+override WG: u32 = 64;
+override TW: u32 = 4; // output positions along W per invocation, CV·TW at most ACC_MAX
+override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
+override KW: u32 = 5; // the kernel's width (= params.kw)
+override VEC_A: bool = false; // unused: one input channel
+override VEC_B: bool = false;
+// Function-scope arrays need constant sizes.
+const TW_MAX: u32 = 16u;
+const KW_MAX: u32 = 7u;
+const ACC_MAX: u32 = 32u;
+
+// params, bindings and w_row4: shared with the other conv3d forward shaders
+// #include conv3d_forward_io.wgsl
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {
+  let blocks = (params.ow + TW - 1u) / TW; // position blocks per output row
+  let rows = params.n * params.od * params.oh;
+  let g = (wid.y + wid.z * nwg.y) * WG + lid;
+  let live = g < rows * blocks; // past the end: compute on row 0, store nothing
+  let gg = select(0u, g, live);
+  let row = gg / blocks;
+  let ow0 = (gg % blocks) * TW;
+  let oh = row % params.oh;
+  let od = (row / params.oh) % params.od;
+  let n = row / (params.oh * params.od);
+  let c0 = wid.x * 4u * CV;
+  let c_load = c0 + 4u * (lane & 7u);
+  let group = lane & ~7u;
+
+  var acc: array<vec4f, ACC_MAX>;
+  for (var i = 0u; i < CV * TW; i++) {
+    acc[i] = vec4f(0.0);
+  }
+
+  var k = 0u; // row of w of tap (zd, zh, 0)
+  for (var zd = 0u; zd < params.kd; zd++) {
+    for (var zh = 0u; zh < params.kh; zh++) {
+      let id = i32(od + zd) - i32(params.pd);
+      let ih = i32(oh + zh) - i32(params.ph);
+      let row_in = id >= 0 && ih >= 0 && id < i32(params.d) && ih < i32(params.h);
+      // Outside rows and columns read a clamped element and discard it.
+      let base = ((n * params.d + u32(clamp(id, 0, i32(params.d) - 1))) * params.h + u32(clamp(ih, 0, i32(params.h) - 1))) * params.w;
+      // The input window of this kernel row: W positions ow0 − pw .. ow0 − pw + TW + KW − 2.
+      var xr: array<f32, TW_MAX + KW_MAX - 1u>;
+      for (var i = 0u; i < TW + KW - 1u; i++) {
+        let iw = i32(ow0 + i) - i32(params.pw);
+        let inside = row_in && iw >= 0 && iw < i32(params.w);
+        let e = base + u32(clamp(iw, 0, i32(params.w) - 1));
+        xr[i] = select(0.0, x[e >> 2u][e & 3u], inside);
+      }
+      for (var zw = 0u; zw < KW; zw++) {
+        let l = w_row4(k + zw, c_load);
+        for (var j = 0u; j < CV; j++) {
+          let wv = subgroupShuffle(l, group + j);
+          for (var p = 0u; p < TW; p++) {
+            acc[p * CV + j] += xr[p + zw] * wv;
+          }
+        }
+      }
+      k += KW;
+    }
+  }
+
+  if (!live) {
+    return;
+  }
+  for (var p = 0u; p < TW; p++) {
+    let ow = ow0 + p;
+    if (ow >= params.ow) {
+      continue;
+    }
+    let m = row * params.ow + ow;
+    for (var j = 0u; j < 4u * CV; j++) {
+      let c = c0 + j;
+      if (c < params.cout) {
+        var v = acc[p * CV + j / 4u][j % 4u];
+        if (params.has_bias != 0u) {
+          v += bias[c];
+        }
+        y[m * params.cout + c] = v;
+      }
+    }
+  }
+}
