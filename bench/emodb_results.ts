@@ -27,7 +27,8 @@
 // the same report code.
 //
 // Runs go to runs/emodb/<table>/<engine>/<name>; a finished run leaves row.json, so
-// the same command after an interruption continues where it stopped. The summary
+// the same command after an interruption continues where it stopped (a run of ours
+// from its last epoch's checkpoint, a PyTorch run from its start). The summary
 // (runs/emodb/<table>.md, .json and <table>-<row>.svg, validation curves of both
 // engines) covers every finished run of the same settings, both engines side by side.
 import { parseArgs } from 'node:util';
@@ -266,7 +267,10 @@ if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion(
       console.log(`${readFileSync(join(dir, 'row.json'), 'utf8')} (finished earlier)`);
       continue;
     }
-    const t = await (engine === 'ours' ? runOurs : runTorch)(gpu, items, { ...opts, out: dir });
+    // An interrupted run of ours continues from its last checkpoint (fit's --resume), repeating the uninterrupted run.
+    const resume = engine === 'ours' && existsSync(join(dir, 'state.json'));
+    if (resume) console.log(`${dir}: resuming from its last checkpoint`);
+    const t = await (engine === 'ours' ? runOurs : runTorch)(gpu, items, { ...opts, out: dir, resume });
     const row: Row = { name, engine, ...t };
     writeFileSync(join(dir, 'row.json'), JSON.stringify(row));
     console.log(JSON.stringify(row));
