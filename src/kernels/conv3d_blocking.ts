@@ -84,13 +84,14 @@ export function rowsApplies(gpu: Gpu, s: Conv3dShape): boolean {
 }
 
 /**
- * The rows blocking for a layer with `channels` output channels: 16 accumulators
- * (vec4) per invocation, which measured ahead of 32 on lavapipe for the report's
- * first layer at 8 and 16 channels and level with it at 64 (docs/PERFORMANCE.md).
+ * The rows blocking for a layer with `channels` output channels: 4 positions per
+ * invocation at 16 or 32 channels, 8 at 8 channels (16 or 32 accumulators). On lavapipe
+ * 4 positions at 64 channels ran the report's first layer in 59 ms against 90 ms with
+ * 2, and 8 positions at 8 channels level with 16 (docs/PERFORMANCE.md).
  */
 export function rowsTilesFor(channels: number): Conv3dRowsTiles {
   const cv = subgroupChannelGroups(channels);
-  return { wg: 64, tw: 16 / cv, cv };
+  return { wg: 64, tw: cv === 2 ? 8 : 4, cv };
 }
 
 /** Override constants of a rows blocking, validated against the shader's array sizes and the device limits. */
