@@ -1,5 +1,6 @@
 // conv3d benchmark on the report's five layer shapes: the kernels this device runs
-// (the subgroup kernels where it has 8-lane subgroups, conv3dKernel) in all three
+// (what `ser tune` chose, else the defaults: the subgroup kernels where it has 8-lane
+// subgroups and the rows kernel for the first layer's forward; conv3dKernelFor) in all three
 // directions, and, as baselines, the portable direct kernels they replace there,
 // timed one after the other in the same run. Before any timing, every kernel set's
 // outputs are checked against the float64 reference (src/ref/conv3d.ts) on a
@@ -21,6 +22,7 @@ import {
   conv3dFlops,
   conv3dForward,
   conv3dKernel,
+  conv3dKernelFor,
   conv3dOutShape,
   type Conv3dKernel,
   type Conv3dShape,
@@ -122,8 +124,8 @@ export interface Conv3dBenchOptions {
 export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBenchOptions = {}): Promise<Conv3dBenchEntry[]> {
   const iterations = opts.iterations ?? 3;
   const log = opts.log ?? (() => undefined);
-  const kernel = conv3dKernel(gpu);
-  const kernels: Conv3dKernel[] = opts.baselines === true && kernel !== 'direct' ? [kernel, 'direct'] : [kernel];
+  // First what runs (no kernel asked for: the tuned choice or the default), then, as a baseline, the direct kernels.
+  const kernels: (Conv3dKernel | null)[] = opts.baselines === true && conv3dKernel(gpu) !== 'direct' ? [null, 'direct'] : [null];
   const out: Conv3dBenchEntry[] = [];
   for (const { layer, s } of reportLayers(batch)) {
     if (opts.layers && !opts.layers.includes(layer)) continue;
@@ -143,11 +145,13 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
     const db = gpu.pool.acquire(s.cout * 4);
     const flops = conv3dFlops(s);
     const shape = describeShape(s);
+    const opt = (k: Conv3dKernel | null) => (k ? { kernel: k } : {});
     const directions = {
-      'conv3d.forward': (r: Recorder, k: Conv3dKernel) => conv3dForward(r, y, x, w, b, s, { kernel: k }),
-      'conv3d.backward_input': (r: Recorder, k: Conv3dKernel) => conv3dBackwardInput(r, dx, dy, w, s, { kernel: k }),
-      'conv3d.backward_weight': (r: Recorder, k: Conv3dKernel) => conv3dBackwardWeight(r, dw, db, dy, x, s, { kernel: k }),
+      'conv3d.forward': (r: Recorder, k: Conv3dKernel | null) => conv3dForward(r, y, x, w, b, s, opt(k)),
+      'conv3d.backward_input': (r: Recorder, k: Conv3dKernel | null) => conv3dBackwardInput(r, dx, dy, w, s, opt(k)),
+      'conv3d.backward_weight': (r: Recorder, k: Conv3dKernel | null) => conv3dBackwardWeight(r, dw, db, dy, x, s, opt(k)),
     };
+    const ran = (name: keyof typeof directions, k: Conv3dKernel | null): Conv3dKernel => k ?? conv3dKernelFor(gpu, name.slice('conv3d.'.length) as 'forward', s);
 
     // Validate every kernel set that will be timed, from zeroed gradients (the backward kernels add into them).
     const ref = sampledReference(s, host.x, host.w, host.b, host.dy);
@@ -163,17 +167,18 @@ export async function conv3dBenchEntries(gpu: Gpu, batch: number, opts: Conv3dBe
         dw: ref.pickDw(await gpu.readF32(dw, wLen)),
         db: ref.pickDb(await gpu.readF32(db, s.cout)),
       };
-      log(`${layer} ${k}: ${checkClose('forward (sampled)', got.y, ref.y, tol(TOL.forward, ref.y))}`);
-      log(`${layer} ${k}: ${checkClose('backward_input (sampled)', got.dx, ref.dx, tol(TOL.backward_input, ref.dx))}`);
-      log(`${layer} ${k}: ${checkClose('backward_weight dw (sampled)', got.dw, ref.dw, tol(TOL.backward_weight, ref.dw))}`);
-      log(`${layer} ${k}: ${checkClose('backward_weight db (sampled)', got.db, ref.db, tol(TOL.backward_weight, ref.db))}`);
+      const label = k ?? 'default';
+      log(`${layer} ${label}: ${checkClose('forward (sampled)', got.y, ref.y, tol(TOL.forward, ref.y))}`);
+      log(`${layer} ${label}: ${checkClose('backward_input (sampled)', got.dx, ref.dx, tol(TOL.backward_input, ref.dx))}`);
+      log(`${layer} ${label}: ${checkClose('backward_weight dw (sampled)', got.dw, ref.dw, tol(TOL.backward_weight, ref.dw))}`);
+      log(`${layer} ${label}: ${checkClose('backward_weight db (sampled)', got.db, ref.db, tol(TOL.backward_weight, ref.db))}`);
     }
 
-    for (const [name, record] of Object.entries(directions) as [keyof typeof directions, (r: Recorder, k: Conv3dKernel) => void][]) {
+    for (const [name, record] of Object.entries(directions) as [keyof typeof directions, (r: Recorder, k: Conv3dKernel | null) => void][]) {
       const tasks = kernels.map((k, i) => ({ name: i ? `${name}_direct` : name, record: (r: Recorder) => record(r, k) }));
       const ms = await medianGpuMs(gpu, tasks, { iterations });
       tasks.forEach((t, i) => {
-        const e: Conv3dBenchEntry = { name: t.name as Conv3dBenchEntry['name'], kernel: kernels[i]!, shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
+        const e: Conv3dBenchEntry = { name: t.name as Conv3dBenchEntry['name'], kernel: ran(name, kernels[i] ?? null), shape, ms: ms[i]!, gflops: flops / ms[i]! / 1e6 };
         out.push(e);
         log(`${layer} ${e.name.padEnd(30)} ${e.kernel.padEnd(8)} ${shape.padEnd(28)} ${e.ms.toFixed(1).padStart(9)} ms ${e.gflops.toFixed(2).padStart(7)} GFLOP/s` + (i ? ` (${name} ${(e.ms / ms[0]!).toFixed(2)}× faster)` : ''));
       });

@@ -21,6 +21,7 @@ import {
   CONV3D_WEIGHT_BLOCK,
   CONV3D_WEIGHT_SUBGROUP_BLOCK,
   chooseKernel,
+  conv3dKernel,
   conv3dWeightSplits,
   directConstants,
   directGrid,
@@ -34,6 +35,7 @@ import {
   tiledGrid,
   tiledTilesFor,
   type Conv3dSubgroupTiles,
+  type Conv3dKernel,
   type Conv3dOptions,
 } from './conv3d_blocking.js';
 
@@ -96,6 +98,16 @@ export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
 function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
   if (asked.kernel || asked.subgroup || asked.direct || asked.tiled) return asked;
   return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
+}
+
+/** The kernel set a dispatch asking for no kernel runs: the tuned choice, else the default (rows for one input channel's forward). */
+export function conv3dKernelFor(gpu: Gpu, direction: Conv3dDirection | 'backward_weight', s: Conv3dShape): Conv3dKernel {
+  if (direction !== 'backward_weight') {
+    const tuned = gpu.conv3dTuning.get(conv3dTuneKey(direction, s))?.kernel;
+    if (tuned) return tuned;
+    if (direction === 'forward' && rowsApplies(gpu, s)) return 'rows';
+  }
+  return conv3dKernel(gpu);
 }
 
 /** The subgroup blocking asked for, its channel groups defaulting to the layer's (`channels`: the block's channel count). */
