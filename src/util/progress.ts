@@ -28,7 +28,7 @@ export class ProgressBar {
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`)
       .join('  ');
-    const line = `${this.label} ${bar} ${done}/${this.total}  ${extra}  ${rate.toFixed(1)} ${this.unit}/s  ${final ? `${elapsed.toFixed(1)}s` : `ETA ${formatSeconds(eta)}`}`;
+    const line = `${this.label} ${bar} ${done}/${this.total}  ${extra}  ${rate >= 1 || rate === 0 ? `${rate.toFixed(1)} ${this.unit}/s` : `${(1 / rate).toFixed(1)} s each`}  ${final ? `${elapsed.toFixed(1)}s` : `ETA ${formatSeconds(eta)}`}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
     else process.stderr.write(`${line}\n`);
   }
