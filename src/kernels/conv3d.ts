@@ -96,7 +96,7 @@ export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
  * (gpu.conv3dTuning, src/kernels/conv3d_tune.ts), or the defaults.
  */
 function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
-  if (asked.kernel || asked.subgroup || asked.direct || asked.tiled) return asked;
+  if (asked.kernel || asked.subgroup || asked.direct || asked.tiled || asked.rows) return asked;
   return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
 }
 
@@ -143,9 +143,9 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
   const o = tunedOptions(r.gpu, 'forward', s, asked);
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
-  // One input channel runs the rows kernel unless another is asked for.
+  // One input channel runs the rows kernel unless another kernel or blocking is asked for.
   const rows = rowsApplies(r.gpu, s);
-  const kernel = rows && !o.kernel ? 'rows' : chooseKernel(r.gpu, o, CONV3D_FORWARD.shader, rows ? ['subgroup', 'direct', 'tiled', 'rows'] : ['subgroup', 'direct', 'tiled']);
+  const kernel = rows && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(r.gpu, o, CONV3D_FORWARD.shader, rows ? ['subgroup', 'direct', 'tiled', 'rows'] : ['subgroup', 'direct', 'tiled']);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);
