@@ -74,6 +74,8 @@ const CASES: Case[] = [
     s: sh(2, 2, 9, 11, 1, 20, [1, 5, 5], 'same'),
     tiles: SMALL,
   },
+  { name: '1×3×3 valid, channels 4→8, odd height and width (partial Winograd tiles)', s: sh(2, 2, 7, 9, 4, 8, [1, 3, 3], 'valid') },
+  { name: '1×3×3 same, channels 8→4, batch 3, odd sizes', s: sh(3, 1, 5, 3, 8, 4, [1, 3, 3], 'same') },
   { name: 'one input channel, 3×3×3 valid, 1→12', s: sh(1, 4, 6, 7, 1, 12, [3, 3, 3], 'valid') },
   { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
   { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
@@ -86,12 +88,14 @@ const CASES: Case[] = [
 // backward_weight runs the device's default.
 // So does the rows kernel where it applies (forward, one input channel, 8-lane shuffles);
 // elsewhere asking for it runs the default.
-const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows'] : ['direct', 'tiled'];
+// Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the default.
+const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'winograd'];
 const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
   tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
   rows: ['conv3d_forward_rows'],
+  winograd: ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output'],
 };
 
 it('called without a kernel option, every direction dispatches the subgroup shaders exactly where the probe found 8-lane shuffles', () => {

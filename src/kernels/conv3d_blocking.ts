@@ -8,10 +8,12 @@ import { conv3dOutShape, type Conv3dShape } from './conv3d_shape.js';
 /**
  * Which set of shaders runs: see the header. `tiled` (forward and backward_input
  * only) is a candidate of `ser tune` for wide-subgroup GPUs; `rows` (forward with one
- * input channel, 8-lane subgroups) reuses each loaded tap across a row of positions.
+ * input channel, 8-lane subgroups) reuses each loaded tap across a row of positions;
+ * `winograd` (forward and backward_input of 1×3×3 kernels) transforms 2×2 output tiles
+ * and runs 16 GEMMs on the device's default kernel.
  * A direction asked for a kernel it lacks runs the device's default.
  */
-export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled' | 'rows';
+export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled' | 'rows' | 'winograd';
 
 /** The kernels this device runs by default. */
 export function conv3dKernel(gpu: Gpu): Conv3dKernel {

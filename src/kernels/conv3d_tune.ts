@@ -11,13 +11,14 @@
 //             channel block that covers the layer and, for narrow layers, the full 32-channel
 //             one; a few positions-per-invocation each.
 //   rows      forward with one input channel: each loaded tap reused along a row of positions.
+//   winograd  F(2×2, 3×3) for 1×3×3 kernels: transforms and 16 GEMMs on the default kernel.
 //   direct    the portable kernels, default blocking (also the probe's reference).
 //   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
 //             subgroups where the shuffle kernels do not apply; two tilings.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
 import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
-import { conv3dBackwardInput, conv3dForward } from './conv3d.js';
+import { conv3dBackwardInput, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 
 export interface Conv3dCandidate {
@@ -61,6 +62,7 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
     const cv = subgroupChannelGroups(channels);
     for (const tw of [16 / cv, 32 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
   }
+  if (winogradApplies(gpu, s, direction)) out.push({ label: 'winograd', options: { kernel: 'winograd' } });
   out.push({ label: 'direct', options: { kernel: 'direct', direct: CONV3D_DIRECT_TILES } });
   const t = tiledTilesFor(rows, channels);
   out.push({ label: `tiled ${t.bm}×${t.bn}`, options: { kernel: 'tiled', tiled: t } });
