@@ -9,6 +9,9 @@ import { convLayerShapes } from '../model/architecture.js';
 import { ProgressBar } from '../util/progress.js';
 import { num, parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
 
+/** The batch `ser train` and `ser bench` tune at on first use (at most). */
+const TUNE_BATCH = 8;
+
 const TUNE = {
   usage: 'Usage: ser tune [--width LIST] [--batch N] [--input D,H,W] [--force] [--repeats N] [--json]',
   about: `Times every candidate conv3d kernel and blocking (8-lane subgroup kernels with
@@ -37,7 +40,8 @@ first use. SER_TUNE=0 turns tuning and the cache off.`,
 export async function tuneOnFirstUse(gpu: Gpu, input: readonly [number, number, number, number], width: number, batch: number): Promise<Conv3dTuneResult[]> {
   if (!tuningEnabled()) return [];
   let bar: ProgressBar | null = null;
-  return tuneNetwork(gpu, convLayerShapes(input, width, batch), {
+  // Timed at batch 8 at most: the choice is filed without the batch, and larger batches only make tuning slower.
+  return tuneNetwork(gpu, convLayerShapes(input, width, Math.min(batch, TUNE_BATCH)), {
     // The network's input needs no gradient.
     skipBackwardInput: [0],
     onProgress: (done, total, what) => {

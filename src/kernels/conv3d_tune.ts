@@ -125,6 +125,9 @@ function scaledDiff(a: Float32Array, b: Float32Array): number {
   return Number.isFinite(d) ? d / (1 + m) : Infinity;
 }
 
+/** A candidate whose warm-up run takes this many times the best median so far is reported by that run alone. */
+const SLOW_FACTOR = 3;
+
 /** Probe tolerance: float32 sums in another order agree far closer; a wrong index does not. */
 export const TUNE_PROBE_TOLERANCE = 1e-4;
 
@@ -171,7 +174,14 @@ export async function tuneConv3d(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
           continue;
         }
         const record = dispatchOf(direction, s, timing, c.options);
-        await timeRecorded(gpu, record);
+        const warm = await timeRecorded(gpu, record);
+        // A candidate already far behind the best after its warm-up is not timed further.
+        const best = Math.min(...candidates.map((x) => x.ms ?? Infinity));
+        if (warm > SLOW_FACTOR * best) {
+          await gpu.sync();
+          candidates.push({ ...c, ms: warm });
+          continue;
+        }
         const times: number[] = [];
         for (let i = 0; i < repeats; i++) times.push(await timeRecorded(gpu, record));
         await gpu.sync();
