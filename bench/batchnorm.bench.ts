@@ -1,5 +1,6 @@
 // Batch norm (training forward and backward) at conv1's output, the largest
-// activation [N·3·128·60, 64], and at dense1's [N, 512]; checked against
+// activation [N·3·128·60, 64], the same at width 1/8 (8 channels, where most of a
+// step's batch-norm time goes at narrow widths), and at dense1's [N, 512]; checked against
 // src/ref/batchnorm.ts at full size before timing (bench/op_harness.ts).
 //
 //   npx tsx bench/batchnorm.bench.ts [--json] [--batch 8,32] [--iterations 10]
@@ -24,6 +25,7 @@ export function batchnormCases(batch: number): OpCase[] {
   const out: OpCase[] = [];
   for (const [m, c, where] of [
     [batch * 3 * 128 * 60, 64, 'conv1'],
+    [batch * 3 * 128 * 60, 8, 'conv1, width 1/8'],
     [batch, 512, 'dense1'],
   ] as const) {
     const s = { m, c };

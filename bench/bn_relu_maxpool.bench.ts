@@ -1,7 +1,8 @@
 // The fused conv-block tail, batch norm → ReLU → max pooling 1×2×2, which
 // replaces batchnorm forward + relu forward + maxpool3d forward, at the layers
-// maxpool3d.bench.ts times; checked against src/ref/bn_relu_maxpool.ts (the
-// composition of the three references) at full size before timing.
+// maxpool3d.bench.ts times and at conv1 at width 1/8; checked against
+// src/ref/bn_relu_maxpool.ts (the composition of the three references) at full
+// size before timing.
 //
 //   npx tsx bench/bn_relu_maxpool.bench.ts [--json] [--batch 8,32] [--iterations 10]
 import { BN_EPS } from '../src/kernels/batchnorm.js';
@@ -22,7 +23,7 @@ const TOL = {
 };
 
 export function bnReluMaxpoolCases(batch: number): OpCase[] {
-  return poolLayers(batch).flatMap(({ where, s, nin, nout, shape }): OpCase[] => [
+  return poolLayers(batch, true).flatMap(({ where, s, nin, nout, shape }): OpCase[] => [
     {
       name: `bn_relu_maxpool forward (${where})`,
       shape,

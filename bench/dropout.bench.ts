@@ -1,4 +1,5 @@
-// Dropout 0.2 after the first pool, [N, 3, 64, 30, 64], forward and backward;
+// Dropout 0.2 after the first pool, [N, 3, 64, 30, 64] (width 1) and [N, 3, 64, 30, 8]
+// (width 1/8), forward and backward;
 // checked against src/ref/dropout.ts (the same mask, element by element) at full
 // size before timing (bench/op_harness.ts).
 //
@@ -13,27 +14,33 @@ const F = 4;
 const TOL = { scaled: { atol: 0, rtol: 1e-6 } };
 
 export function dropoutCases(batch: number): OpCase[] {
-  const n = batch * 3 * 64 * 30 * 64;
-  const s = { n, rate: 0.2, seed: 1, step: 1 };
-  // Backward applies the forward's mask to dy (and reads dx too, as it adds into it).
-  const directions = [
-    ['forward', 2, 'y', dropoutForward, dropoutForwardRef],
-    ['backward', 3, 'dx', dropoutBackward, dropoutBackwardRef],
+  const layers = [
+    ['pool1', 64],
+    ['pool1, width 1/8', 8],
   ] as const;
-  return directions.map(([direction, tensors, output, kernel, ref]) =>
-    oneInOneOut({
-      name: `dropout ${direction} (pool1)`,
-      shape: `n=${n}`,
-      flops: n,
-      bytes: tensors * n * F,
-      inLen: n,
-      outLen: n,
-      output,
-      tol: TOL.scaled,
-      record: (r, out, input) => kernel(r, out, input, s),
-      ref: (input) => ref(input, s.rate, s.seed, s.step),
-    }),
-  );
+  return layers.flatMap(([where, c]) => {
+    const n = batch * 3 * 64 * 30 * c;
+    const s = { n, rate: 0.2, seed: 1, step: 1 };
+    // Backward applies the forward's mask to dy (and reads dx too, as it adds into it).
+    const directions = [
+      ['forward', 2, 'y', dropoutForward, dropoutForwardRef],
+      ['backward', 3, 'dx', dropoutBackward, dropoutBackwardRef],
+    ] as const;
+    return directions.map(([direction, tensors, output, kernel, ref]) =>
+      oneInOneOut({
+        name: `dropout ${direction} (${where})`,
+        shape: `n=${n}`,
+        flops: n,
+        bytes: tensors * n * F,
+        inLen: n,
+        outLen: n,
+        output,
+        tol: TOL.scaled,
+        record: (r, out, input) => kernel(r, out, input, s),
+        ref: (input) => ref(input, s.rate, s.seed, s.step),
+      }),
+    );
+  });
 }
 
 if (isMain(import.meta.url)) await benchMain((batches) => batches.flatMap(dropoutCases));

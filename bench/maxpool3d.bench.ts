@@ -13,10 +13,14 @@ const F = 4;
 /** Comparisons and, in backward, one addition per element (the windows do not overlap): exact. */
 const TOL = { exact: { atol: 0, rtol: 0 } };
 
-/** The pooled layers at batch n, with their input and output sizes (bn_relu_maxpool.bench.ts times the same). */
-export function poolLayers(n: number): { where: string; s: Maxpool3dShape; nin: number; nout: number; shape: string }[] {
+/**
+ * The pooled layers at batch n, with their input and output sizes (bn_relu_maxpool.bench.ts
+ * times the same, and with `narrow` conv1 at width 1/8 too: 8 channels).
+ */
+export function poolLayers(n: number, narrow = false): { where: string; s: Maxpool3dShape; nin: number; nout: number; shape: string }[] {
   const layers: [string, Maxpool3dShape][] = [
     ['conv1', { n, d: 3, h: 128, w: 60, c: 64, pd: 1, ph: 2, pw: 2 }],
+    ...(narrow ? [['conv1, width 1/8', { n, d: 3, h: 128, w: 60, c: 8, pd: 1, ph: 2, pw: 2 }] as [string, Maxpool3dShape]] : []),
     ['conv3', { n, d: 3, h: 32, w: 15, c: 256, pd: 1, ph: 2, pw: 2 }],
   ];
   return layers.map(([where, s]) => {

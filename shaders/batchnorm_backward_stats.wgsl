@@ -6,9 +6,13 @@
 // while the input gradient (batchnorm_backward) needs this call's sums alone.
 //
 // Layout: partial [2, chunks, C] from batchnorm_reduce mode 2; sums [2, C]; dgamma, dbeta [C].
-// Dispatch: one thread per channel, ceil(C / WG) workgroups.
+// Every binding is viewed as vec4s (buffers sized to a multiple of 16 bytes): with
+// VEC (C % 4 == 0) an invocation loads and stores four channels at once, otherwise
+// one by one as v[i >> 2][i & 3], skipping channels past C.
+// Dispatch: one invocation per 4 channels, ceil(C / (4 WG)) workgroups.
 // Bindings: 0 params {c, chunks: u32}, 1 partial (read), 2 sums, 3 dgamma, 4 dbeta (read_write).
 override WG: u32 = 64;
+override VEC: bool = false;
 
 struct Params {
   c: u32,
@@ -16,26 +20,51 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partial: array<f32>;
-@group(0) @binding(2) var<storage, read_write> sums: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(1) var<storage, read> partial: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> sums: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dgamma: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> dbeta: array<vec4f>;
+
+// Elements i … i+3 of partial; with n of them valid (the scalar path), the rest read element i.
+fn partial4(i: u32, n: u32) -> vec4f {
+  if (VEC) {
+    return partial[i >> 2u];
+  }
+  var v: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    let e = i + select(0u, j, j < n);
+    v[j] = partial[e >> 2u][e & 3u];
+  }
+  return v;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = params;
-  let ch = gid.x;
-  if (ch >= p.c) {
+  let c = gid.x * 4u;
+  if (c >= p.c) {
     return;
   }
-  var s0 = 0.0;
-  var s1 = 0.0;
+  let n = min(4u, p.c - c); // channels of this invocation
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
   for (var k = 0u; k < p.chunks; k++) {
-    s0 += partial[k * p.c + ch];
-    s1 += partial[(p.chunks + k) * p.c + ch];
+    s0 += partial4(k * p.c + c, n);
+    s1 += partial4((p.chunks + k) * p.c + c, n);
   }
-  sums[ch] = s0;
-  sums[p.c + ch] = s1;
-  dbeta[ch] += s0;
-  dgamma[ch] += s1;
+  if (VEC) {
+    sums[c >> 2u] = s0;
+    sums[(p.c + c) >> 2u] = s1;
+    dbeta[c >> 2u] += s0;
+    dgamma[c >> 2u] += s1;
+  } else {
+    for (var j = 0u; j < n; j++) {
+      let e = c + j;
+      let e1 = p.c + e;
+      sums[e >> 2u][e & 3u] = s0[j];
+      sums[e1 >> 2u][e1 & 3u] = s1[j];
+      dbeta[e >> 2u][e & 3u] += s0[j];
+      dgamma[e >> 2u][e & 3u] += s1[j];
+    }
+  }
 }

@@ -2,38 +2,84 @@
 //   training  (from_var = 0): mean and k = invstd are this batch's statistics;
 //   inference (from_var = 1): mean is the running mean and k = 1 / sqrt(running_var + eps).
 //
-// Layout: x, y [M, C] row-major (channels-last); gamma, beta, mean, scale [C].
-// Dispatch: one thread per element, ceil(M*C / WG) in 1-D, folded into y (grid1d).
-// Bindings: 0 params {count, c, from_var: u32, eps: f32},
+// Layout: x, y [M, C] row-major (channels-last); gamma, beta, mean, scale [C]. Every
+// binding is viewed as vec4s (buffers sized to a multiple of 16 bytes): with VEC
+// (C % 4 == 0) an invocation loads and stores four channels at once, otherwise it
+// reads and writes them one by one as v[i >> 2][i & 3], skipping channels past C.
+// Dispatch: ceil(M / ROWS) · ceil(C / 4) invocations in 1-D, folded into y (grid1d).
+//           Invocation g takes channels 4q … 4q+3 (q = g mod ceil(C / 4)) of rows
+//           b·ROWS … b·ROWS + ROWS-1 (b = g / ceil(C / 4)), so its channels' parameters
+//           are loaded once for ROWS rows. (Rows M / ROWS apart instead would read
+//           ROWS lines of each tensor at addresses a multiple of 4 KiB apart whenever
+//           M / ROWS · C is a multiple of 1024, which thrashes a CPU's L1 sets.)
+// Bindings: 0 params {m, c, from_var: u32, eps: f32},
 //           1 x, 2 gamma, 3 beta, 4 mean, 5 scale (invstd, or the variance when from_var = 1) (read),
 //           6 y (read_write).
-override WG: u32 = 256;
+override WG: u32 = 64;
+override ROWS: u32 = 4;
+override VEC: bool = false;
 
 struct Params {
-  count: u32,
+  m: u32,
   c: u32,
   from_var: u32,
   eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> scale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> gamma: array<vec4f>;
+@group(0) @binding(3) var<storage, read> beta: array<vec4f>;
+@group(0) @binding(4) var<storage, read> mean: array<vec4f>;
+@group(0) @binding(5) var<storage, read> scale: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> y: array<vec4f>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= params.count) {
+  let p = params;
+  let quads = (p.c + 3u) / 4u;
+  let g = gid.x + gid.y * nwg.x * WG;
+  if (g >= (p.m + ROWS - 1u) / ROWS * quads) {
     return;
   }
-  let ch = i % params.c;
-  var k = scale[ch];
-  if (params.from_var != 0u) {
-    k = inverseSqrt(k + params.eps);
+  let c = (g % quads) * 4u;
+  let b = g / quads;
+  // Channels past C (scalar path) repeat channel C-1 and are never stored.
+  var gm: vec4f;
+  var mu: vec4f;
+  var bt: vec4f;
+  var k: vec4f;
+  if (VEC) {
+    gm = gamma[c >> 2u];
+    mu = mean[c >> 2u];
+    bt = beta[c >> 2u];
+    k = scale[c >> 2u];
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      let e = min(c + j, p.c - 1u);
+      gm[j] = gamma[e >> 2u][e & 3u];
+      mu[j] = mean[e >> 2u][e & 3u];
+      bt[j] = beta[e >> 2u][e & 3u];
+      k[j] = scale[e >> 2u][e & 3u];
+    }
   }
-  y[i] = gamma[ch] * (x[i] - mean[ch]) * k + beta[ch];
+  if (p.from_var != 0u) {
+    k = inverseSqrt(k + p.eps);
+  }
+  for (var t = 0u; t < ROWS; t++) {
+    let r = b * ROWS + t;
+    if (r < p.m) {
+      let i = r * p.c + c;
+      if (VEC) {
+        y[i >> 2u] = gm * (x[i >> 2u] - mu) * k + bt;
+      } else {
+        for (var j = 0u; j < 4u; j++) {
+          let e = i + j;
+          if (c + j < p.c) {
+            y[e >> 2u][e & 3u] = gm[j] * (x[e >> 2u][e & 3u] - mu[j]) * k[j] + bt[j];
+          }
+        }
+      }
+    }
+  }
 }

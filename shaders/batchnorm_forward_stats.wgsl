@@ -6,11 +6,15 @@
 //           running_mean = momentum * running_mean + (1 - momentum) * mean,
 //           running_var  = momentum * running_var  + (1 - momentum) * var
 //
-// Layout: partial [2, chunks, C]; mean, invstd, running_mean, running_var [C].
-// Dispatch: one thread per channel, ceil(C / WG) workgroups.
+// Layout: partial [2, chunks, C]; mean, invstd, running_mean, running_var [C]. Every
+// binding is viewed as vec4s (buffers sized to a multiple of 16 bytes): with VEC
+// (C % 4 == 0) an invocation loads and stores four channels at once, otherwise one
+// by one as v[i >> 2][i & 3], skipping channels past C.
+// Dispatch: one invocation per 4 channels, ceil(C / (4 WG)) workgroups.
 // Bindings: 0 params {c, chunks, mode: u32, inv_m, eps, momentum: f32}, 1 partial (read),
 //           2 mean, 3 invstd, 4 running_mean, 5 running_var (read_write).
 override WG: u32 = 64;
+override VEC: bool = false;
 
 struct Params {
   c: u32,
@@ -22,34 +26,81 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partial: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> invstd: array<f32>;
-@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
-@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(1) var<storage, read> partial: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> mean: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> invstd: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> running_mean: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> running_var: array<vec4f>;
+
+// Elements i … i+3 of partial; with n of them valid (the scalar path), the rest read element i.
+fn partial4(i: u32, n: u32) -> vec4f {
+  if (VEC) {
+    return partial[i >> 2u];
+  }
+  var v: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    let e = i + select(0u, j, j < n);
+    v[j] = partial[e >> 2u][e & 3u];
+  }
+  return v;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = params;
-  let ch = gid.x;
-  if (ch >= p.c) {
+  let c = gid.x * 4u;
+  if (c >= p.c) {
     return;
   }
-  var s0 = 0.0;
-  var s1 = 0.0;
+  let n = min(4u, p.c - c); // channels of this invocation
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
   for (var k = 0u; k < p.chunks; k++) {
-    s0 += partial[k * p.c + ch];
-    s1 += partial[(p.chunks + k) * p.c + ch];
+    s0 += partial4(k * p.c + c, n);
+    s1 += partial4((p.chunks + k) * p.c + c, n);
   }
+  var mu: vec4f;
+  var rm: vec4f;
+  var rv: vec4f;
+  if (VEC) {
+    mu = mean[c >> 2u];
+    rm = running_mean[c >> 2u];
+    rv = running_var[c >> 2u];
+  } else {
+    for (var j = 0u; j < n; j++) {
+      let e = c + j;
+      mu[j] = mean[e >> 2u][e & 3u];
+      rm[j] = running_mean[e >> 2u][e & 3u];
+      rv[j] = running_var[e >> 2u][e & 3u];
+    }
+  }
+  var is = vec4f(0.0);
   if (p.mode == 0u) {
-    mean[ch] = s0 * p.inv_m;
-    return;
+    mu = s0 * p.inv_m;
+  } else {
+    let d = s0 * p.inv_m;
+    let variance = max(s1 * p.inv_m - d * d, vec4f(0.0));
+    mu += d;
+    is = inverseSqrt(variance + p.eps);
+    rm = p.momentum * rm + (1.0 - p.momentum) * mu;
+    rv = p.momentum * rv + (1.0 - p.momentum) * variance;
   }
-  let d = s0 * p.inv_m;
-  let mu = mean[ch] + d;
-  let variance = max(s1 * p.inv_m - d * d, 0.0);
-  mean[ch] = mu;
-  invstd[ch] = inverseSqrt(variance + p.eps);
-  running_mean[ch] = p.momentum * running_mean[ch] + (1.0 - p.momentum) * mu;
-  running_var[ch] = p.momentum * running_var[ch] + (1.0 - p.momentum) * variance;
+  if (VEC) {
+    mean[c >> 2u] = mu;
+    if (p.mode != 0u) {
+      invstd[c >> 2u] = is;
+      running_mean[c >> 2u] = rm;
+      running_var[c >> 2u] = rv;
+    }
+  } else {
+    for (var j = 0u; j < n; j++) {
+      let e = c + j;
+      mean[e >> 2u][e & 3u] = mu[j];
+      if (p.mode != 0u) {
+        invstd[e >> 2u][e & 3u] = is[j];
+        running_mean[e >> 2u][e & 3u] = rm[j];
+        running_var[e >> 2u][e & 3u] = rv[j];
+      }
+    }
+  }
 }

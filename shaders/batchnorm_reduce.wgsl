@@ -12,19 +12,25 @@
 // Layout: a, x [M, C] row-major (channels-last); mean, invstd [C];
 //         partial [2, chunks_total, C] (s0 block, then s1 block). A tensor too large
 //         for one binding is reduced slice by slice (M rows each), each slice
-//         writing its chunks from chunk_base on.
-// Dispatch: (ceil(C / TC), chunks) workgroups of TC × TR threads. Thread (lx, ly)
-//           takes channel wid.x*TC + lx and rows ly, ly + TR, … of the chunk, so a
-//           warp reads TC consecutive channels of one row; then the TR partial sums
-//           of each channel are added by a tree in workgroup memory (TR a power of two).
-// Bindings: 0 params {m, c, rows_per_chunk, mode, chunk_base, chunks_total: u32}, 1 a, 2 x, 3 mean, 4 invstd (read),
-//           5 partial (read_write).
-override TC: u32 = 32;
-override TR: u32 = 8;
+//         writing its chunks from chunk_base on. Every binding is viewed as vec4s
+//         (buffers sized to a multiple of 16 bytes): with VEC (C % 4 == 0) an
+//         invocation loads four channels at once, otherwise one by one as
+//         v[i >> 2][i & 3], skipping channels past C.
+// Dispatch: chunks · ceil(C / 4) invocations in 1-D, folded into y (grid1d).
+//           Invocation g sums channels 4q … 4q+3 (q = g mod ceil(C / 4)) of chunk
+//           g / ceil(C / 4) on its own, row after row: each invocation streams
+//           through consecutive memory (rows chunks apart instead defeat a CPU's
+//           prefetcher), and there is no workgroup memory and no barrier, which on
+//           lavapipe switches threads once per invocation (docs/PERFORMANCE.md).
+// Bindings: 0 params {m, c, chunks, rows_per_chunk, mode, chunk_base, chunks_total: u32},
+//           1 a, 2 x, 3 mean, 4 invstd (read), 5 partial (read_write).
+override WG: u32 = 64;
+override VEC: bool = false;
 
 struct Params {
   m: u32,
   c: u32,
+  chunks: u32,
   rows_per_chunk: u32,
   mode: u32,
   chunk_base: u32,
@@ -32,57 +38,84 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> invstd: array<f32>;
-@group(0) @binding(5) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> x: array<vec4f>;
+@group(0) @binding(3) var<storage, read> mean: array<vec4f>;
+@group(0) @binding(4) var<storage, read> invstd: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> partial: array<vec4f>;
 
-var<workgroup> sum0: array<f32, TC * TR>;
-var<workgroup> sum1: array<f32, TC * TR>;
+// Channels c … c+3 of row r of a (or of x); those past C read channel C-1.
+fn row4(r: u32, c: u32, from_x: bool) -> vec4f {
+  if (VEC) {
+    let i = (r * params.c + c) >> 2u;
+    if (from_x) {
+      return x[i];
+    }
+    return a[i];
+  }
+  var v: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    let e = r * params.c + min(c + j, params.c - 1u);
+    if (from_x) {
+      v[j] = x[e >> 2u][e & 3u];
+    } else {
+      v[j] = a[e >> 2u][e & 3u];
+    }
+  }
+  return v;
+}
 
-@compute @workgroup_size(TC, TR)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
-  let ch = wid.x * TC + lid.x;
-  let chunk = wid.y;
+  let quads = (p.c + 3u) / 4u;
+  let g = gid.x + gid.y * nwg.x * WG;
+  if (g >= p.chunks * quads) {
+    return;
+  }
+  let c = (g % quads) * 4u;
+  let chunk = g / quads;
+  var mu: vec4f;
+  var k: vec4f;
+  if (VEC) {
+    mu = mean[c >> 2u];
+    k = invstd[c >> 2u];
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      let e = min(c + j, p.c - 1u);
+      mu[j] = mean[e >> 2u][e & 3u];
+      k[j] = invstd[e >> 2u][e & 3u];
+    }
+  }
   let start = chunk * p.rows_per_chunk;
   let end = min(p.m, start + p.rows_per_chunk);
-  var s0 = 0.0;
-  var s1 = 0.0;
-  if (ch < p.c) {
-    if (p.mode == 2u) {
-      let mu = mean[ch];
-      let k = invstd[ch];
-      for (var r = start + lid.y; r < end; r += TR) {
-        let i = r * p.c + ch;
-        let g = a[i];
-        s0 += g;
-        s1 += g * (x[i] - mu) * k;
-      }
-    } else {
-      let shift = select(0.0, mean[ch], p.mode == 1u);
-      for (var r = start + lid.y; r < end; r += TR) {
-        let v = a[r * p.c + ch] - shift;
-        s0 += v;
-        s1 += v * v;
-      }
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  if (p.mode == 2u) {
+    for (var r = start; r < end; r++) {
+      let d = row4(r, c, false);
+      s0 += d;
+      s1 += d * (row4(r, c, true) - mu) * k;
+    }
+  } else {
+    let shift = select(vec4f(0.0), mu, p.mode == 1u);
+    for (var r = start; r < end; r++) {
+      let v = row4(r, c, false) - shift;
+      s0 += v;
+      s1 += v * v;
     }
   }
-  let slot = lid.y * TC + lid.x;
-  sum0[slot] = s0;
-  sum1[slot] = s1;
-  workgroupBarrier();
-  for (var stride = TR / 2u; stride > 0u; stride /= 2u) {
-    if (lid.y < stride) {
-      sum0[slot] += sum0[slot + stride * TC];
-      sum1[slot] += sum1[slot + stride * TC];
+  let o0 = (p.chunk_base + chunk) * p.c + c;
+  let o1 = o0 + p.chunks_total * p.c;
+  if (VEC) {
+    partial[o0 >> 2u] = s0;
+    partial[o1 >> 2u] = s1;
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      if (c + j < p.c) {
+        partial[(o0 + j) >> 2u][(o0 + j) & 3u] = s0[j];
+        partial[(o1 + j) >> 2u][(o1 + j) & 3u] = s1[j];
+      }
     }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && ch < p.c) {
-    let slot_chunk = p.chunk_base + chunk;
-    partial[slot_chunk * p.c + ch] = sum0[lid.x];
-    partial[(p.chunks_total + slot_chunk) * p.c + ch] = sum1[lid.x];
   }
 }

@@ -11,11 +11,19 @@
 //
 // Layout: x [N, D, H, W, C] channels-last; y, argmax [N, OD, OH, OW, C];
 //         gamma, beta, mean, scale [C] (scale: invstd in training, the running
-//         variance in inference, from_var = 1).
-// Dispatch: one invocation per output element, ceil(count / WG) workgroups in
-//           1-D, folded into y (grid1d).
+//         variance in inference, from_var = 1). Every binding is viewed as vec4s
+//         (buffers sized to a multiple of 16 bytes): with VEC (C % 4 == 0) an
+//         invocation loads and stores four channels at once, otherwise one by one
+//         as v[i >> 2][i & 3], skipping channels past C.
+// Dispatch: N·OD·OH·ceil(OW / POS) · ceil(C / 4) invocations in 1-D, folded into y
+//           (grid1d). Invocation g takes channels 4q … 4q+3 (q = g mod ceil(C / 4)) of
+//           POS consecutive output positions along W, so its channels' parameters and
+//           its position's decoding are paid once for POS outputs; consecutive
+//           invocations take consecutive channel quads, then positions.
 // Bindings: 0 params, 1 x, 2 gamma, 3 beta, 4 mean, 5 scale (read), 6 y, 7 argmax (read_write).
-override WG: u32 = 256;
+override WG: u32 = 64;
+override POS: u32 = 4;
+override VEC: bool = false;
 
 struct Params {
   n: u32,
@@ -34,54 +42,99 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> scale: array<f32>;
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
-@group(0) @binding(7) var<storage, read_write> argmax: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> gamma: array<vec4f>;
+@group(0) @binding(3) var<storage, read> beta: array<vec4f>;
+@group(0) @binding(4) var<storage, read> mean: array<vec4f>;
+@group(0) @binding(5) var<storage, read> scale: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> y: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> argmax: array<vec4u>;
+
+// x[i … i+3]; with n of them valid (the scalar path), the rest read x[i].
+fn x4(i: u32, n: u32) -> vec4f {
+  if (VEC) {
+    return x[i >> 2u];
+  }
+  var v: vec4f;
+  for (var j = 0u; j < 4u; j++) {
+    let e = i + select(0u, j, j < n);
+    v[j] = x[e >> 2u][e & 3u];
+  }
+  return v;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
-  let o = gid.x + gid.y * nwg.x * WG;
-  if (o >= p.n * p.od * p.oh * p.ow * p.c) {
+  let quads = (p.c + 3u) / 4u;
+  let owBlocks = (p.ow + POS - 1u) / POS;
+  let g = gid.x + gid.y * nwg.x * WG;
+  if (g >= p.n * p.od * p.oh * owBlocks * quads) {
     return;
   }
-  let c = o % p.c;
-  var rest = o / p.c;
-  let ow = rest % p.ow;
-  rest /= p.ow;
+  let c = (g % quads) * 4u;
+  var rest = g / quads;
+  let ow0 = (rest % owBlocks) * POS;
+  rest /= owBlocks;
   let oh = rest % p.oh;
   rest /= p.oh;
   let od = rest % p.od;
   let n = rest / p.od;
+  let valid = min(4u, p.c - c); // channels of this invocation
 
-  var k = scale[c];
+  var gm: vec4f;
+  var mu: vec4f;
+  var bt: vec4f;
+  var k: vec4f;
+  if (VEC) {
+    gm = gamma[c >> 2u];
+    mu = mean[c >> 2u];
+    bt = beta[c >> 2u];
+    k = scale[c >> 2u];
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      let e = c + select(0u, j, j < valid);
+      gm[j] = gamma[e >> 2u][e & 3u];
+      mu[j] = mean[e >> 2u][e & 3u];
+      bt[j] = beta[e >> 2u][e & 3u];
+      k[j] = scale[e >> 2u][e & 3u];
+    }
+  }
   if (p.from_var != 0u) {
     k = inverseSqrt(k + p.eps);
   }
-  // The same expression as batchnorm_forward, so fused and unfused blocks agree bit for bit.
-  let g = gamma[c];
-  let mu = mean[c];
-  let bt = beta[c];
-
-  var bestIdx = (((n * p.d + od * p.pd) * p.h + oh * p.ph) * p.w + ow * p.pw) * p.c + c;
-  var best = g * (x[bestIdx] - mu) * k + bt;
-  for (var i = 0u; i < p.pd; i++) {
-    for (var j = 0u; j < p.ph; j++) {
-      let row = ((n * p.d + od * p.pd + i) * p.h + oh * p.ph + j) * p.w + ow * p.pw;
-      for (var q = 0u; q < p.pw; q++) {
-        let idx = (row + q) * p.c + c;
-        let v = g * (x[idx] - mu) * k + bt;
-        if (v > best) {
-          best = v;
-          bestIdx = idx;
+  let lane = vec4u(0u, 1u, 2u, 3u);
+  let o0 = (((n * p.od + od) * p.oh + oh) * p.ow + ow0) * p.c + c;
+  for (var t = 0u; t < POS; t++) {
+    if (ow0 + t < p.ow) {
+      let w0 = (ow0 + t) * p.pw;
+      // The same expression as batchnorm_forward, so fused and unfused blocks agree bit for bit.
+      let first = (((n * p.d + od * p.pd) * p.h + oh * p.ph) * p.w + w0) * p.c + c;
+      var best = gm * (x4(first, valid) - mu) * k + bt;
+      var bestAt = vec4u(first) + lane;
+      for (var i = 0u; i < p.pd; i++) {
+        for (var j = 0u; j < p.ph; j++) {
+          let row = ((n * p.d + od * p.pd + i) * p.h + oh * p.ph + j) * p.w + w0;
+          for (var q = 0u; q < p.pw; q++) {
+            let idx = (row + q) * p.c + c;
+            let v = gm * (x4(idx, valid) - mu) * k + bt;
+            let better = v > best;
+            best = select(best, v, better);
+            bestAt = select(bestAt, vec4u(idx) + lane, better);
+          }
+        }
+      }
+      let out = max(best, vec4f(0.0));
+      let o = o0 + t * p.c;
+      if (VEC) {
+        y[o >> 2u] = out;
+        argmax[o >> 2u] = bestAt;
+      } else {
+        for (var j = 0u; j < valid; j++) {
+          y[(o + j) >> 2u][(o + j) & 3u] = out[j];
+          argmax[(o + j) >> 2u][(o + j) & 3u] = bestAt[j];
         }
       }
     }
   }
-  y[o] = max(best, 0.0);
-  argmax[o] = bestIdx;
 }

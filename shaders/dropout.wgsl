@@ -10,12 +10,16 @@
 // integer hash (xorshift-multiply, constants from Wellons' "lowbias32"), so the
 // 24 high bits compared with the threshold are close to uniform.
 //
-// Layout: flat f32 arrays of length n.
-// Dispatch: ceil(n / WG) threads in 1-D, folded into y (grid1d).
+// Layout: flat f32 arrays of length n, viewed as vec4s (buffers sized to a multiple of
+// 16 bytes).
+// Dispatch: one invocation per 4 elements, ceil(n / 4) invocations in 1-D, folded into
+// y (grid1d). Each loads and stores its elements as one vec4; the last takes the
+// n % 4 left over one element at a time. The mask stays a function of the element's
+// global index alone, as in src/ref/dropout.ts.
 // A slice of a larger tensor (elements base .. base + n) hashes global indices.
 // Bindings: 0 params {n: u32, threshold: u32, scale: f32, seed: u32, step: u32, base: u32},
 //           1 src (read: x or dy), 2 dst (read_write: y or dx).
-override WG: u32 = 256;
+override WG: u32 = 64;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -28,8 +32,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> dst: array<vec4f>;
 
 fn hash32(x: u32) -> u32 {
   var h = x;
@@ -41,18 +45,36 @@ fn hash32(x: u32) -> u32 {
   return h;
 }
 
+// The mask of element i of this slice (global index base + i).
+fn kept(i: u32, key: u32) -> bool {
+  let u = hash32(hash32((params.base + i) ^ key) + key);
+  return (u >> 8u) >= params.threshold;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let q = gid.x + gid.y * nwg.x * WG;
+  let i = q * 4u;
   if (i >= params.n) {
     return;
   }
   let key = hash32(params.seed ^ hash32(params.step + 0x9e3779b9u));
-  let u = hash32(hash32((params.base + i) ^ key) + key);
-  let v = select(0.0, src[i] * params.scale, (u >> 8u) >= params.threshold);
-  if (ACCUMULATE) {
-    dst[i] += v;
+  if (i + 4u <= params.n) {
+    let keep = vec4<bool>(kept(i, key), kept(i + 1u, key), kept(i + 2u, key), kept(i + 3u, key));
+    let v = select(vec4f(0.0), src[q] * params.scale, keep);
+    if (ACCUMULATE) {
+      dst[q] += v;
+    } else {
+      dst[q] = v;
+    }
   } else {
-    dst[i] = v;
+    for (var e = i; e < params.n; e++) {
+      let v = select(0.0, src[e >> 2u][e & 3u] * params.scale, kept(e, key));
+      if (ACCUMULATE) {
+        dst[e >> 2u][e & 3u] += v;
+      } else {
+        dst[e >> 2u][e & 3u] = v;
+      }
+    }
   }
 }

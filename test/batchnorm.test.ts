@@ -16,12 +16,19 @@ const TOL: Record<string, Tol> = {
   refGradient: { atol: 1e-7, rtol: 1e-5 },
 };
 
+// The shaders take 4 channels per vec4 where C % 4 == 0 and one at a time otherwise
+// (a last group of 1–3 channels), 4 rows per invocation of the elementwise passes.
 const SHAPES: [string, BatchnormShape][] = [
   ['dense, batch 1 (zero variance)', { m: 1, c: 5 }],
+  ['batch 1, 4 channels (one vec4, zero variance)', { m: 1, c: 4 }],
   ['batch 7 at 1×1×1 spatial', { m: 7, c: 3 }],
+  ['one channel, rows not a multiple of 4', { m: 1003, c: 1 }],
+  ['6 channels: one vec4 group and one of 2, scalar path', { m: 91, c: 6 }],
+  ['8 channels (vec4), rows not a multiple of 4 and of the chunk', { m: 6001, c: 8 }],
   ['conv map N 2 × 3×5×7, 64 channels', { m: 210, c: 64 }],
-  ['many chunks, channels not a multiple of the tile', { m: 5000, c: 37 }],
+  ['many chunks, channels not a multiple of 4', { m: 5000, c: 37 }],
   ['the maximum chunk count, few channels', { m: 40_000, c: 9 }],
+  ['over 500 chunks, the last one short, 12 channels (vec4)', { m: 40_003, c: 12 }],
 ];
 
 function upload(...arrays: (Float32Array | Uint32Array)[]): GPUBuffer[] {
@@ -64,8 +71,7 @@ describe('batchnorm', () => {
     });
   }
 
-  it('inference forward matches the reference', async () => {
-    const s: BatchnormShape = { m: 333, c: 17 };
+  for (const s of [{ m: 333, c: 17 }, { m: 333, c: 20 }] as BatchnormShape[]) it(`inference forward matches the reference: ${s.c} channels (${s.c % 4 ? 'scalar' : 'vec4'} path)`, async () => {
     const rand = makeRng(5);
     const x = uniform(rand, s.m * s.c);
     const gamma = uniform(rand, s.c);

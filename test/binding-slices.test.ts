@@ -12,6 +12,7 @@ import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { dropoutBackward, dropoutForward } from '../src/kernels/dropout.js';
 import { gapForward } from '../src/kernels/gap.js';
 import { bnReluMaxpoolBackward, bnReluMaxpoolForward } from '../src/kernels/bn_relu_maxpool.js';
+import { dropoutMaskRef } from '../src/ref/dropout.js';
 import { Rng } from '../src/util/rng.js';
 import { expectClose } from './util/check.js';
 
@@ -183,6 +184,57 @@ describe('ops on tensors larger than one storage binding', () => {
     );
     // argmax indices are relative to each slice; the gradient they route is what must agree.
     for (const k of ['pooled', 'dxPool', 'relu', 'dxRelu', 'dropped', 'dxDrop', 'fused', 'dxFused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.exact);
+  });
+
+  it('batch norm, the fused bn_relu_maxpool and dropout where channels are not a multiple of 4 (scalar paths) and a slice ends in a dropout tail of 3 elements', async () => {
+    // Batch norm over [333, 7], 28-byte rows: runs of 128 rows.
+    const m = 333;
+    const c = 7;
+    const [bnSliced, bnWhole] = await slicedAndWhole(
+      4096,
+      { rows: m, rowBytes: [c * 4] },
+      { x: random(m * c, 31).map((v, i) => 3 * v + (i % c)), dy: random(m * c, 32), gamma: random(c, 33), beta: random(c, 34), runMean: random(c, 35), runVar: random(c, 36).map((v) => 1 + Math.abs(v)) },
+      { y: m * c, yi: m * c, mean: c, invstd: c, dx: m * c, dgamma: c, dbeta: c },
+      (r, b) => {
+        batchnormForwardInference(r, b.yi!, b.x!, b.gamma!, b.beta!, b.runMean!, b.runVar!, { m, c });
+        batchnormForwardTrain(r, b.y!, b.mean!, b.invstd!, b.x!, b.gamma!, b.beta!, b.runMean!, b.runVar!, { m, c });
+        batchnormBackward(r, b.dx!, b.dgamma!, b.dbeta!, b.dy!, b.x!, b.mean!, b.invstd!, b.gamma!, { m, c });
+      },
+    );
+    for (const k of ['y', 'yi', 'mean', 'invstd', 'dx', 'dgamma', 'dbeta']) expectClose(`sliced ${k}`, bnSliced[k]!, bnWhole[k]!, TOL.batchnorm);
+
+    // The fused block tail over 12 samples of 1×8×8×5 (1280 bytes; pooled 320): runs of 4 samples.
+    const s = { n: 12, d: 1, h: 8, w: 8, c: 5, pd: 1, ph: 2, pw: 2 };
+    const xLen = s.n * s.d * s.h * s.w * s.c;
+    const yLen = s.n * s.d * 4 * 4 * s.c;
+    const [fusedSliced, fusedWhole] = await slicedAndWhole(
+      8192,
+      { rows: s.n, rowBytes: [s.d * s.h * s.w * s.c * 4, s.d * 4 * 4 * s.c * 4] },
+      { x: random(xLen, 37), dy: random(yLen, 38), gamma: random(s.c, 39), beta: random(s.c, 40), mean: random(s.c, 41), invstd: random(s.c, 42).map(Math.abs) },
+      { y: yLen, argmax: yLen, dv: xLen },
+      (r, b) => {
+        bnReluMaxpoolForward(r, b.y!, b.argmax!, b.x!, b.gamma!, b.beta!, b.mean!, b.invstd!, s, false);
+        bnReluMaxpoolBackward(r, b.dv!, b.dy!, b.y!, b.argmax!, s);
+      },
+    );
+    for (const k of ['y', 'dv']) expectClose(`sliced ${k}`, fusedSliced[k]!, fusedWhole[k]!, TOL.exact);
+
+    // Dropout over 4099 elements: runs of 1024, the last of 3 (all tail, at global index 4096).
+    const n = 4099;
+    const drop = { n, rate: 0.3, seed: 12, step: 5 };
+    const [dropSliced, dropWhole] = await slicedAndWhole(
+      4096,
+      { rows: n, rowBytes: [4] },
+      { x: random(n, 43), dy: random(n, 44), dx0: random(n, 45) },
+      { y: n, dx: n },
+      (r, b) => {
+        dropoutForward(r, b.y!, b.x!, drop);
+        r.copy(b.dx0!, 0, b.dx!, 0, n * 4);
+        dropoutBackward(r, b.dx!, b.dy!, drop);
+      },
+    );
+    for (const k of ['y', 'dx']) expectClose(`sliced ${k}`, dropSliced[k]!, dropWhole[k]!, TOL.exact);
+    expect(Array.from(dropWhole.y!, (v) => (v !== 0 ? 1 : 0))).toEqual(Array.from(dropoutMaskRef(n, drop.rate, drop.seed, drop.step)));
   });
 
   it('an op without slicing refuses a tensor larger than one binding with a GpuError that suggests a smaller --batch', async () => {

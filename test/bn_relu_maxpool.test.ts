@@ -16,10 +16,16 @@ const TOL: Record<string, Tol> = {
   refGradient: { atol: 1e-7, rtol: 1e-5 },
 };
 
+// The forward takes 4 channels per vec4 where C % 4 == 0 (one at a time otherwise) and
+// 4 output positions along W per invocation; the backward 4 pooled elements per vec4,
+// with a tail of 1–3 where their count is not a multiple of 4.
 const SHAPES: [string, BnReluMaxpoolShape][] = [
   ['batch 1, 1×2×2 to a 1×1 map', { n: 1, d: 1, h: 2, w: 2, c: 4, pd: 1, ph: 2, pw: 2 }],
   ['odd H and W drop a row and a column', { n: 2, d: 3, h: 5, w: 7, c: 12, pd: 1, ph: 2, pw: 2 }],
   ['2×2×2 windows, channels not a multiple of 4', { n: 3, d: 4, h: 4, w: 6, c: 7, pd: 2, ph: 2, pw: 2 }],
+  ['one channel, output width 5 (not a multiple of the 4 positions per invocation)', { n: 2, d: 3, h: 3, w: 11, c: 1, pd: 1, ph: 2, pw: 2 }],
+  ['8 channels (vec4), 1×3×1 windows, output width 9', { n: 3, d: 2, h: 7, w: 9, c: 8, pd: 1, ph: 3, pw: 1 }],
+  ['5 channels: a vec4 group and one of 1, scalar path, pooled count odd', { n: 1, d: 3, h: 6, w: 10, c: 5, pd: 3, ph: 2, pw: 2 }],
 ];
 
 function count(s: BnReluMaxpoolShape): number {
@@ -84,8 +90,7 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
     });
   }
 
-  it('inference forward (running statistics) matches the float64 composition and the unfused GPU ops', async () => {
-    const s = SHAPES[1]![1];
+  for (const [name, s] of [SHAPES[1]!, SHAPES[2]!]) it(`inference forward (running statistics) matches the float64 composition and the unfused GPU ops: ${name}`, async () => {
     const a = inputs(s, 99);
     const xLen = a.x.length;
     const up = (d: Float32Array) => gpu.upload(d);

@@ -4,9 +4,12 @@
 // inference uses the running statistics. Reference: src/ref/batchnorm.ts.
 //
 // The column sums over M (up to ~740k rows) run in two passes: batchnorm_reduce
-// writes partial sums per (chunk of rows, channel) with a workgroup reduction,
-// then one thread per channel adds its chunks. The forward pass reduces twice
-// (mean, then squares of x - mean) so the variance never subtracts two large sums.
+// writes partial sums per (chunk of rows, channel), one invocation per chunk and
+// 4 channels, then one invocation per 4 channels adds their chunks. The forward
+// pass reduces twice (mean, then squares of x - mean) so the variance never
+// subtracts two large sums. Every shader reads and writes 4 channels per vec4
+// load and store where C is a multiple of 4 (every layer of the report's network),
+// one channel at a time otherwise (the VEC override constant).
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder, type RowRun } from './kernel.js';
 import { BN_EPS, BN_MOMENTUM } from '../model/architecture.js';
 
@@ -25,7 +28,7 @@ export { BN_EPS, BN_MOMENTUM };
 
 export const BATCHNORM_REDUCE: KernelSpec = {
   shader: 'batchnorm_reduce',
-  params: ['m', 'c', 'rows_per_chunk', 'mode', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const),
+  params: ['m', 'c', 'chunks', 'rows_per_chunk', 'mode', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const),
   inputs: ['a', 'x', 'mean', 'invstd'],
   outputs: ['partial'],
 };
@@ -47,7 +50,7 @@ export const BATCHNORM_FORWARD_STATS: KernelSpec = {
 export const BATCHNORM_FORWARD: KernelSpec = {
   shader: 'batchnorm_forward',
   params: [
-    ['count', 'u32'],
+    ['m', 'u32'],
     ['c', 'u32'],
     ['from_var', 'u32'],
     ['eps', 'f32'],
@@ -69,7 +72,7 @@ export const BATCHNORM_BACKWARD_STATS: KernelSpec = {
 export const BATCHNORM_BACKWARD: KernelSpec = {
   shader: 'batchnorm_backward',
   params: [
-    ['count', 'u32'],
+    ['m', 'u32'],
     ['c', 'u32'],
     ['inv_m', 'f32'],
   ],
@@ -77,13 +80,27 @@ export const BATCHNORM_BACKWARD: KernelSpec = {
   outputs: ['dx'],
 };
 
-/** Channel tile × row threads of the reduction workgroup (TR a power of two). */
-export const BN_REDUCE_TILE = { TC: 32, TR: 8 } as const;
 /** At most this many row chunks, each of at least MIN_ROWS rows, per reduction. */
 const MAX_CHUNKS = 512;
 const MIN_ROWS = 64;
-const WG = 256;
-const WG_CHANNEL = 64;
+const WG = 64;
+/** Rows per invocation of the elementwise passes (their channels' parameters are loaded once for all). */
+const ROWS = 4;
+
+/** The shaders' VEC constant: 4 channels per vec4 load and store. */
+function vec(s: BatchnormShape): number {
+  return s.c % 4 === 0 ? 1 : 0;
+}
+
+/** Workgroups of the per-channel passes (the statistics): one invocation per 4 channels. */
+function channelGroups(s: BatchnormShape): number {
+  return Math.ceil(Math.ceil(s.c / 4) / WG);
+}
+
+/** Workgroups of the elementwise passes over `rows` rows: ROWS rows × 4 channels per invocation. */
+function elementwiseGroups(r: Recorder, rows: number, s: BatchnormShape): [number, number] {
+  return grid1d(r.gpu, Math.ceil(rows / ROWS) * Math.ceil(s.c / 4), WG);
+}
 
 const enum Mode {
   Mean = 0,
@@ -128,10 +145,10 @@ function reduce(r: Recorder, partial: GPUBuffer, a: GPUBuffer, x: GPUBuffer, mea
   const rowBytes = s.c * 4;
   for (const { run, k, base } of plan.slices) {
     r.dispatch(BATCHNORM_REDUCE, {
-      params: { m: run.count, c: s.c, rows_per_chunk: k.rowsPerChunk, mode, chunk_base: base, chunks_total: plan.chunks },
+      params: { m: run.count, c: s.c, chunks: k.chunks, rows_per_chunk: k.rowsPerChunk, mode, chunk_base: base, chunks_total: plan.chunks },
       buffers: { a: rowRange(a, run, rowBytes), x: rowRange(x, run, rowBytes), mean, invstd, partial },
-      constants: { ...BN_REDUCE_TILE },
-      workgroups: [Math.ceil(s.c / BN_REDUCE_TILE.TC), k.chunks],
+      constants: { WG, VEC: vec(s) },
+      workgroups: grid1d(r.gpu, k.chunks * Math.ceil(s.c / 4), WG),
     });
   }
 }
@@ -169,8 +186,8 @@ export function batchnormStatistics(r: Recorder, mean: GPUBuffer, invstd: GPUBuf
     r.dispatch(BATCHNORM_FORWARD_STATS, {
       params: { c: s.c, chunks: plan.chunks, mode, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
       buffers: { partial, mean, invstd, running_mean: runMean, running_var: runVar },
-      constants: { WG: WG_CHANNEL },
-      workgroups: [Math.ceil(s.c / WG_CHANNEL)],
+      constants: { WG, VEC: vec(s) },
+      workgroups: [channelGroups(s)],
     });
   reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Mean);
   stats(Mode.Mean);
@@ -196,12 +213,11 @@ export function batchnormForwardInference(
 function normalise(r: Recorder, y: GPUBuffer, x: GPUBuffer, gamma: GPUBuffer, beta: GPUBuffer, mean: GPUBuffer, scale: GPUBuffer, s: BatchnormShape, fromVar: boolean): void {
   const rowBytes = s.c * 4;
   for (const run of bindingRuns(r.gpu, s.m, [rowBytes])) {
-    const count = run.count * s.c;
     r.dispatch(BATCHNORM_FORWARD, {
-      params: { count, c: s.c, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+      params: { m: run.count, c: s.c, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
       buffers: { x: rowRange(x, run, rowBytes), gamma, beta, mean, scale, y: rowRange(y, run, rowBytes) },
-      constants: { WG },
-      workgroups: grid1d(r.gpu, count, WG),
+      constants: { WG, ROWS, VEC: vec(s) },
+      workgroups: elementwiseGroups(r, run.count, s),
     });
   }
 }
@@ -229,18 +245,17 @@ export function batchnormBackward(
   r.dispatch(BATCHNORM_BACKWARD_STATS, {
     params: { c: s.c, chunks: plan.chunks },
     buffers: { partial, sums, dgamma, dbeta },
-    constants: { WG: WG_CHANNEL },
-    workgroups: [Math.ceil(s.c / WG_CHANNEL)],
+    constants: { WG, VEC: vec(s) },
+    workgroups: [channelGroups(s)],
   });
   const rowBytes = s.c * 4;
   for (const run of bindingRuns(r.gpu, s.m, [rowBytes])) {
-    const count = run.count * s.c;
     const slice = (b: GPUBuffer) => rowRange(b, run, rowBytes);
     r.dispatch(BATCHNORM_BACKWARD, {
-      params: { count, c: s.c, inv_m: 1 / s.m },
+      params: { m: run.count, c: s.c, inv_m: 1 / s.m },
       buffers: { dy: slice(dy), x: slice(x), mean, invstd, gamma, sums, dx: slice(dx) },
-      constants: { WG },
-      workgroups: grid1d(r.gpu, count, WG),
+      constants: { WG, ROWS, VEC: vec(s) },
+      workgroups: elementwiseGroups(r, run.count, s),
     });
   }
   r.releaseAfterSubmit(partial);

@@ -3,6 +3,10 @@
 // maxpool3d in turn, without writing and rereading the two full-size
 // intermediates. Statistics come from batchnormStatistics in training, from the
 // running averages in inference. Reference: src/ref/bn_relu_maxpool.ts.
+// Both shaders load and store 4 channels (forward) or 4 pooled elements
+// (backward) per vec4 where they can: the forward where C is a multiple of 4
+// (its VEC override constant), the backward always, taking a tail of fewer than 4
+// elements one at a time.
 import { grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import { BN_EPS } from './batchnorm.js';
 import { maxpool3dOutShape, maxpool3dSampleRuns, type Maxpool3dShape } from './maxpool3d.js';
@@ -26,7 +30,9 @@ export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
   outputs: ['dv'],
 };
 
-const WG = 256;
+const WG = 64;
+/** Output positions (along W) per invocation of the forward: its channels' parameters are loaded once for all. */
+const POS = 4;
 
 function pooledCount(s: Maxpool3dShape, n: number): number {
   const { od, oh, ow } = maxpool3dOutShape(s);
@@ -57,8 +63,8 @@ export function bnReluMaxpoolForward(
     r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
       params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, pd: s.pd, ph: s.ph, pw: s.pw, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
       buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
-      constants: { WG },
-      workgroups: grid1d(r.gpu, pooledCount(s, run.count), WG),
+      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0 },
+      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
     });
   }
 }
@@ -73,7 +79,7 @@ export function bnReluMaxpoolBackward(r: Recorder, dv: GPUBuffer, dy: GPUBuffer,
       params: { count },
       buffers: { dy: slice(dy, yBytes), y: slice(y, yBytes), argmax: slice(argmax, yBytes), dv: slice(dv, xBytes) },
       constants: { WG },
-      workgroups: grid1d(r.gpu, count, WG),
+      workgroups: grid1d(r.gpu, Math.ceil(count / 4), WG),
     });
   }
 }

@@ -29,7 +29,7 @@ export const DROPOUT: KernelSpec = {
   outputs: ['dst'],
 };
 
-const WG = 256;
+const WG = 64;
 
 function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: DropoutShape, accumulate: boolean): void {
   const rate = s.training === false ? 0 : s.rate;
@@ -41,7 +41,8 @@ function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: Dropout
       params: { n: run.count, threshold: Math.min(1 << 24, Math.round(rate * (1 << 24))), scale: 1 / (1 - rate), seed: s.seed >>> 0, step: s.step >>> 0, base: run.start },
       buffers: { src: rowRange(src, run, 4), dst: rowRange(dst, run, 4) },
       constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
-      workgroups: grid1d(r.gpu, run.count, WG),
+      // One invocation per 4 elements (vec4 loads and stores).
+      workgroups: grid1d(r.gpu, Math.ceil(run.count / 4), WG),
     });
   }
 }
