@@ -1,9 +1,11 @@
 // `ser bench` at a tiny network and input, alone and against each peer: the JSON report's shape and
 // its GFLOP/s against the network's FLOP count worked out here from the layer shapes. Speed itself
 // is not asserted, nor are identities of the figures (samples/s is batch / ms by definition).
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bench, formatReport, type BenchReport, type StepFigures } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/args.js';
+import type { FrontendBenchReport } from '../bench/frontend.bench.js';
 
 /** Runs the command, returning its exit code and what it printed to stdout. */
 async function runCommand(argv: string[]): Promise<{ code: number; stdout: string[] }> {
@@ -40,6 +42,14 @@ const TINY_FORWARD_FLOPS = (() => {
     [13, 7],
   ];
   return convs.reduce((t, [p, k, cin, cout]) => t + 2 * p! * k! * cin! * cout!, 0) + denses.reduce((t, [k, n]) => t + 2 * k! * n!, 0);
+})();
+
+/** Weights of the same network: kernels and biases of the convolutions and dense layers, gamma and beta of the 7 batch norms. */
+const TINY_PARAMETERS = (() => {
+  const convs = [[25, 1, 3], [9, 3, 6], [9, 6, 13], [9, 13, 26], [1, 26, 26]];
+  const denses = [[26, 26], [26, 13], [13, 7]];
+  const bn = [3, 6, 13, 26, 26, 26, 13];
+  return convs.reduce((t, [k, i, o]) => t + k! * i! * o! + o!, 0) + denses.reduce((t, [i, o]) => t + i! * o! + o!, 0) + bn.reduce((t, c) => t + 2 * c, 0);
 })();
 
 /** GFLOP/s × ms must give the step's FLOPs: the forward's per sample × batch, and a training step 3× that (`ser bench --help`). */
@@ -85,10 +95,25 @@ describe('ser bench', () => {
       console.log(`batch ${b.batch}: train ${b.train_step.ours_ms.toFixed(1)} ms, forward ${b.forward.ours_ms.toFixed(1)} ms, ${TINY_FORWARD_FLOPS} forward FLOPs per sample`);
       expectFlops(b.forward, TINY_FORWARD_FLOPS);
       expectFlops(b.train_step, 3 * TINY_FORWARD_FLOPS);
+      // At least the weights, their gradients and Adam's two moments (float32) are alive during the step.
+      expect(b.train_step_peak_bytes).toBeGreaterThanOrEqual(4 * 4 * TINY_PARAMETERS);
     }
     const table = formatReport(r);
     expect(table.split('\n').filter((l) => l.startsWith('train step')).length).toBe(2);
     expect(table.split('\n').filter((l) => l.startsWith('forward')).length).toBe(2);
+    expect(table).toMatch(/peak GPU memory of a training step/);
+    expect(table.split('\n').filter((l) => /^ {2}batch +\d+: +[\d.]+ MiB$/.test(l)).length).toBe(2);
+  });
+
+  it('--frontend times the GPU mel front end on a folder of WAV files, validated against the float64 reference', async () => {
+    const { code, stdout } = await runCommand(['--frontend', join('..', 'shared', 'data', 'emodb-original'), '--clips', '3', '--json']);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout[0]!) as FrontendBenchReport;
+    expect(r.corpus.clips).toBe(3);
+    expect(r.gpu.maxAbsDbVsCpuReference).toBeLessThanOrEqual(1e-3);
+    expect(r.gpu.realTime).toBeGreaterThan(0);
+    expect(r.cpuReference.realTime).toBeGreaterThan(0);
+    expect(r.ratios.gpuOverCpuReference).toBeCloseTo(r.gpu.realTime / r.cpuReference.realTime, 9);
   });
 
   it('--compare tfjs at a tiny network: TF.js builds the same network (first forwards agree) and both are timed', async () => {

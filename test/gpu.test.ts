@@ -1,5 +1,5 @@
 import { describe, expect, it, afterAll } from 'vitest';
-import { createGpu, getGpu, BufferPool, GpuError } from '../src/kernels/gpu.js';
+import { createGpu, getGpu, BufferPool, GpuError, GpuMemory } from '../src/kernels/gpu.js';
 import { conv3dKernel } from '../src/kernels/conv3d.js';
 import { Recorder, grid1d, run, timeRecorded } from '../src/kernels/kernel.js';
 import { axpy } from '../src/kernels/axpy.js';
@@ -73,7 +73,7 @@ describe('gpu runtime', () => {
   });
 
   it('reuses pooled buffers by size class, so steady state allocates nothing', () => {
-    const pool = new BufferPool(gpu.device);
+    const pool = new BufferPool(gpu.device, new GpuMemory());
     const a = pool.acquire(1000);
     expect(a.size).toBe(1024);
     pool.release(a);

@@ -21,12 +21,17 @@ import { Rng } from '../util/rng.js';
 import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 import type { TorchTimings } from '../../bench/torch_peer.js';
 import { tuneOnFirstUse } from './tune.js';
+import { mib } from '../kernels/memory.js';
 
 const BENCH = {
-  usage: 'Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]',
+  usage: 'Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]\n       ser bench --frontend DIR [--clips N] [--json]',
   about: `Times a training step (forward + backward + Adam + metrics readback) and an
 inference forward of the 3D CNN at each batch size: median ms per step after
-warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).`,
+warm-up, samples/s, GFLOP/s (a training step counts 3× the forward FLOPs) and the
+peak GPU memory of the training step.
+With --frontend, times the GPU mel front end instead on the WAV files of DIR,
+against the float64 CPU reference and, where Python has librosa (SER_PYTHON),
+librosa (bench/frontend.bench.ts).`,
   options: {
     batch: { kind: 'string', arg: 'LIST', help: 'batch sizes, comma-separated', default: '8' },
     width: { kind: 'number', arg: 'F', help: 'channel/unit multiplier of the network', default: 1, min: 0.001, max: 8 },
@@ -47,6 +52,8 @@ warm-up, samples/s and GFLOP/s (a training step counts 3× the forward FLOPs).`,
       help: "batch sizes at which every kernel is timed at the report's\nfull-size layer shapes (bench/conv3d.bench.ts, bench/<op>.bench.ts),\nwhatever --width and --input say; none skips them",
       default: '8,32',
     },
+    frontend: { kind: 'string', arg: 'DIR', help: 'time the mel front end on the .wav files of DIR instead' },
+    clips: { kind: 'int', arg: 'N', help: 'with --frontend: the first N clips only (0: all)', default: 0, min: 0 },
     json: { kind: 'flag', help: 'one JSON object on stdout (progress goes to stderr)' },
   },
 } as const satisfies CommandDef<Record<string, OptionDef>>;
@@ -97,6 +104,12 @@ export interface BatchFigures {
   batch: number;
   train_step: StepFigures;
   forward: ForwardFigures;
+  /**
+   * Most bytes of GPU buffers alive at once during the training-step measurement:
+   * what our allocator holds (pooled buffers at their power-of-two size class, weights,
+   * Adam's moments, staging), counted by Gpu.createBuffer, not a figure from the driver.
+   */
+  train_step_peak_bytes: number;
   /** Why the peer could not run at this batch size (its figures are then null). */
   peer_error: string | null;
 }
@@ -205,7 +218,10 @@ async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<Bat
   log(`batch ${batch}: ours, forward ×${o.iterations}…`);
   const oursFwd = await medianMs('forward', () => engine.predictBatch(x, y, batch), o.iterations, Math.max(0, o.warmup - 1));
   log(`batch ${batch}: ours, train step ×${o.iterations}…`);
+  gpu.memory.resetPeak();
   const oursTrain = await medianMs('train step', () => engine.trainStep(x, y), o.iterations, o.warmup);
+  const peakBytes = gpu.memory.peak;
+  log(`batch ${batch}: peak GPU memory of the training step ${mib(peakBytes)} MiB`);
   let peerFwd: number | null = torch?.forwardMs ?? null;
   let peerTrain: number | null = torch?.trainMs ?? null;
   if (tfjs) {
@@ -216,10 +232,15 @@ async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<Bat
     peerTrain = await medianMs('tfjs train step', () => peer.trainStep(x, y), o.peerIterations, 1);
     peer.dispose();
   }
+  // The next batch size's peak must not include this one's weights and pooled activations.
+  engine.dispose();
+  model.dispose();
+  gpu.pool.clear();
   return {
     batch,
     train_step: figures(batch, 3 * fwdFlops, oursTrain, peerTrain),
     forward: { ...figures(batch, fwdFlops, oursFwd, peerFwd), peer_max_prob_diff: maxDiff },
+    train_step_peak_bytes: peakBytes,
     peer_error: peerError,
     peerName,
   };
@@ -290,6 +311,8 @@ export function formatReport(r: BenchReport): string {
       );
     }
   }
+  lines.push('', 'peak GPU memory of a training step (buffers our allocator holds, pooled in power-of-two size classes; not a driver figure):');
+  for (const b of r.batches) lines.push(`  batch ${String(b.batch).padStart(4)}: ${mib(b.train_step_peak_bytes).padStart(9)} MiB`);
   for (const b of r.batches) if (b.peer_error) lines.push(`the peer at batch ${b.batch} could not run: ${b.peer_error}`);
   if (r.kernels.length > 0) {
     lines.push('', `${'kernel'.padEnd(40)} ${'shape'.padEnd(32)} ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
@@ -316,6 +339,7 @@ export async function bench(argv: string[]): Promise<number> {
   const args = parseCommand(argv, BENCH);
   if (!args) return 0;
   const v = args.values;
+  if (v.frontend !== undefined) return benchFrontend(v.frontend, v.clips, v.json);
   const options: BenchOptions = {
     batches: parseList(v.batch, 'batch'),
     width: v.width,
@@ -331,5 +355,12 @@ export async function bench(argv: string[]): Promise<number> {
   for (const batch of options.batches) await tuneOnFirstUse(gpu, [...options.input, 1], options.width, batch);
   const report = await runBench(gpu, options);
   console.log(v.json ? JSON.stringify(report) : formatReport(report));
+  return 0;
+}
+
+async function benchFrontend(dir: string, clips: number, json: boolean): Promise<number> {
+  const { frontendBench, formatFrontendReport } = await import('../../bench/frontend.bench.js');
+  const r = await frontendBench(await getGpu(), { dir, clipLimit: clips || undefined, note: (line) => process.stderr.write(`${line}\n`) });
+  console.log(json ? JSON.stringify(r) : formatFrontendReport(r));
   return 0;
 }

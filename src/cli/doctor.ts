@@ -1,5 +1,6 @@
 // `ser doctor`: which adapter we run on, what it offers, and whether a kernel
-// computes the right answer on it; `--list`: every adapter and Vulkan driver.
+// computes the right answer on it; `--kernels`: every op against its float64
+// reference (kernel-check.ts); `--list`: every adapter and Vulkan driver.
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +11,16 @@ import { conv3dKernel } from '../kernels/conv3d.js';
 import { run } from '../kernels/kernel.js';
 import { axpyRef } from '../ref/axpy.js';
 import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
+import { BUNDLED } from '../util/bundle.js';
+import { checkKernels, formatKernelCheck, formatOpResult, KERNEL_CHECK_HEADER, type KernelCheckReport } from './kernel-check.js';
+import { opChecks } from './kernel-check-ops.js';
 
 const DOCTOR = {
-  usage: 'Usage: ser doctor [--list [--this-process]] [--backend NAME] [--adapter NAME] [--json]',
+  usage: 'Usage: ser doctor [--kernels] [--list [--this-process]] [--backend NAME] [--adapter NAME] [--json]',
   about: `Prints the WebGPU adapter (vendor, architecture, description, backend), the
 limits and features the kernels use, and runs a self-test kernel.
-Exits non-zero with a one-line reason when no usable adapter exists.
+Exits non-zero with a one-line reason when no usable adapter exists, or when a
+checked kernel gives wrong results.
 
 The Vulkan loader picks a process's drivers when it starts: those installed in
 its search directories, or the manifests named by ${ICD_ENV} (e.g.
@@ -25,6 +30,10 @@ SwiftShader).`,
     list: {
       kind: 'flag',
       help: `list the adapters Dawn sees in this process, then every\ninstalled Vulkan driver (ICD manifest), each probed in a child\nprocess with ${ICD_ENV} set to it; then exit`,
+    },
+    kernels: {
+      kind: 'flag',
+      help: 'also check every GPU op (forward and backward, conv3d with every\nkernel and blocking ser tune may choose, the mel front end) against its\nfloat64 reference on small random inputs of awkward shapes: max |diff|\nper op, and exit 1 if any exceeds its tolerance',
     },
     'this-process': { kind: 'flag', help: "with --list: only this process's adapters, no probing" },
     backend: { kind: 'string', arg: 'NAME', help: 'Dawn backend (vulkan, metal, d3d12, opengl); env SER_BACKEND' },
@@ -67,6 +76,7 @@ export async function doctor(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values } = args;
   if (values['this-process'] && !values.list) throw new UsageError('--this-process only goes with --list');
+  if (values.kernels && values.list) throw new UsageError('--kernels does not go with --list');
   if (values.list && values['this-process']) {
     const here = await listAdapters();
     if (values.json) console.log(JSON.stringify(here));
@@ -78,8 +88,10 @@ export async function doctor(argv: string[]): Promise<number> {
   const gpu = await createGpu({ backend: values.backend, adapter: values.adapter });
   const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, (gpu.limits as unknown as Record<string, number>)[k]]));
   const test = await selfTest(gpu);
+  let kernels: KernelCheckReport | null = null;
   if (values.json) {
-    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, conv3d: conv3dKernel(gpu), selfTest: test }));
+    if (values.kernels) kernels = await checkKernels(gpu, opChecks(gpu), (r) => process.stderr.write(`kernel check: ${r.op} ${r.ok ? 'ok' : 'FAILED'}\n`));
+    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, conv3d: conv3dKernel(gpu), selfTest: test, ...(kernels ? { kernels } : {}) }));
   } else {
     const s = gpu.summary;
     console.log(`adapter       ${s.description || s.device || '(unnamed)'}`);
@@ -90,10 +102,19 @@ export async function doctor(argv: string[]): Promise<number> {
     console.log(`conv3d        ${conv3dKernel(gpu)} kernels${gpu.features.shuffle8 ? ' (8-lane subgroup shuffles probed ok)' : gpu.features.subgroups ? ' (subgroups present, but not in aligned groups of 8 lanes, or SER_SUBGROUPS=0)' : ''}`);
     for (const [k, v] of Object.entries(limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`self-test     axpy on 100003 floats: ${test.ok ? 'ok' : 'FAILED'} (max error ${test.maxError.toExponential(1)}, ${test.ms.toFixed(1)} ms)`);
+    if (values.kernels) {
+      console.log(`\n${KERNEL_CHECK_HEADER}`);
+      kernels = await checkKernels(gpu, opChecks(gpu), (r) => console.log(formatOpResult(r)));
+      console.log(formatKernelCheck(kernels).split('\n').pop());
+    }
   }
   gpu.destroy();
   if (!test.ok) {
     console.error(`ser doctor: self-test kernel gave wrong results (max error ${test.maxError})`);
+    return 1;
+  }
+  if (kernels && !kernels.ok) {
+    console.error(`ser doctor: ${kernels.ops.filter((o) => !o.ok).map((o) => o.op).join(', ')} disagreed with the reference`);
     return 1;
   }
   return 0;
@@ -108,7 +129,8 @@ export interface DriverProbe extends IcdManifest {
   error?: string;
 }
 
-const SER_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ser.js');
+/** The `ser` command's script: bin/ser.js in the sources, the bundle itself in the portable build. */
+const SER_BIN = BUNDLED ? fileURLToPath(new URL('./ser.mjs', import.meta.url)) : join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ser.js');
 
 /** `ser doctor --list --this-process --json` in a child process that loads only `manifest`. */
 function probeDriver(manifest: string): Promise<{ adapters: AdapterSummary[]; error?: string }> {

@@ -2,6 +2,7 @@
 // loaded only when used, so `ser doctor` does not pay for the training stack.
 import { UsageError } from './args.js';
 import { GpuError } from '../kernels/gpu.js';
+import { BUNDLED } from '../util/bundle.js';
 
 type Command = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
 
@@ -10,11 +11,18 @@ export const COMMANDS: Record<string, Command> = {
   train: { summary: 'train the 3D CNN on corpora (--data KIND=DIR …)', load: async () => (await import('./train.js')).train },
   evaluate: { summary: 'classification report of a checkpoint on labelled data', load: async () => (await import('./evaluate.js')).evaluate },
   predict: { summary: 'top-3 emotions of audio files', load: async () => (await import('./predict.js')).predict },
-  doctor: { summary: 'show the WebGPU adapter and run a self-test kernel', load: async () => (await import('./doctor.js')).doctor },
-  serve: { summary: 'a web page that recognises emotion live from the microphone, on the same WGSL in the browser', load: async () => (await import('./serve.js')).serve },
+  doctor: { summary: 'show the WebGPU adapter and run a self-test kernel (--kernels: every op against its reference)', load: async () => (await import('./doctor.js')).doctor },
+  serve: {
+    summary: 'a web page that recognises emotion live from the microphone, on the same WGSL in the browser',
+    load: async () => {
+      // The page is bundled from the sources by esbuild on each load, and the portable build carries neither.
+      if (BUNDLED) throw new Error('the portable build has no web page (it is bundled from src/web by esbuild as it is served); run ser serve from a source checkout');
+      return (await import('./serve.js')).serve;
+    },
+  },
   mel: { summary: 'mel spectrogram of an audio file (JSON, summary or PNG)', load: async () => (await import('./mel.js')).mel },
   tune: { summary: 'choose the conv3d kernels for this adapter by measurement, and cache the choice', load: async () => (await import('./tune.js')).tune },
-  bench: { summary: 'time training steps and inference of the network (optionally vs TensorFlow.js)', load: async () => (await import('./bench.js')).bench },
+  bench: { summary: 'time training steps and inference of the network (optionally vs TensorFlow.js or PyTorch), or the mel front end', load: async () => (await import('./bench.js')).bench },
 };
 
 function usage(): string {

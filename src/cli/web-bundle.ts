@@ -36,15 +36,21 @@ function typeOf(name: string): string {
   return TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream';
 }
 
+/** Every shaders/*.wgsl file's text by file name (the page's and the portable build's copy of shaders/). */
+export async function readShaderFiles(): Promise<Record<string, string>> {
+  const files = (await readdir(SHADERS)).filter((f) => f.endsWith('.wgsl')).sort();
+  const table: Record<string, string> = {};
+  for (const f of files) table[f] = await readFile(join(SHADERS, f), 'utf8');
+  return table;
+}
+
 const shadersPlugin: Plugin = {
   name: 'ser-shaders',
   setup(b) {
     b.onResolve({ filter: /^ser:shaders$/ }, () => ({ path: 'shaders', namespace: 'ser-shaders' }));
     b.onLoad({ filter: /.*/, namespace: 'ser-shaders' }, async () => {
-      const files = (await readdir(SHADERS)).filter((f) => f.endsWith('.wgsl')).sort();
-      const table: Record<string, string> = {};
-      for (const f of files) table[f] = await readFile(join(SHADERS, f), 'utf8');
-      return { contents: `export default ${JSON.stringify(table)};`, loader: 'js', watchFiles: files.map((f) => join(SHADERS, f)) };
+      const table = await readShaderFiles();
+      return { contents: `export default ${JSON.stringify(table)};`, loader: 'js', watchFiles: Object.keys(table).map((f) => join(SHADERS, f)) };
     });
   },
 };

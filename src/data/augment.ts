@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Rng, deriveSeed } from '../util/rng.js';
+import { BUNDLED } from '../util/bundle.js';
 import { pitchShift, timeStretch } from './timescale.js';
 
 export interface AugmentOptions {
@@ -186,7 +187,8 @@ export class AugmentPool {
   }
 
   private spawn(): Worker {
-    const module = new URL('./augment_worker.ts', import.meta.url).href;
+    // The portable build makes the worker an entry point of its own beside the bundle.
+    const module = new URL(BUNDLED ? './augment_worker.mjs' : './augment_worker.ts', import.meta.url).href;
     const tsx = module.endsWith('.ts') ? tsxApiUrl() : '';
     const w = new Worker(BOOTSTRAP, { eval: true, workerData: { module, tsx } });
     w.on('message', (r: Reply) => {

@@ -7,9 +7,10 @@
 // WGSL bundled as text). Nothing here may import a Node module or Dawn.
 import { GpuError } from './gpu-error.js';
 import { BufferPool, checkBufferSize } from './pool.js';
+import { GpuMemory } from './memory.js';
 import type { Conv3dOptions } from './conv3d_blocking.js';
 
-export { BufferPool, GpuError };
+export { BufferPool, GpuError, GpuMemory };
 
 /** The WGSL of a shader by its stem (`conv3d_forward`), includes already expanded. */
 export type ShaderSource = (name: string) => string;
@@ -54,6 +55,8 @@ export class Gpu {
   readonly pipelines = new Map<string, GPUComputePipeline>();
   readonly shaderModules = new Map<string, GPUShaderModule>();
   readonly pool: BufferPool;
+  /** Bytes of the buffers created through createBuffer that are alive, and their high-water mark. */
+  readonly memory = new GpuMemory();
   /** First uncaptured error since the last check; thrown at the next sync point. */
   private pendingError: GpuError | null = null;
   private lostReason: string | null = null;
@@ -80,7 +83,7 @@ export class Gpu {
     readonly features: GpuFeatures,
     readonly shaderSource: ShaderSource,
   ) {
-    this.pool = new BufferPool(device);
+    this.pool = new BufferPool(device, this.memory);
     this.maxBindingBytes = device.limits.maxStorageBufferBindingSize;
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
@@ -156,10 +159,15 @@ export class Gpu {
     return p;
   }
 
+  /** Every buffer the project makes comes from here, so that `memory` counts it. */
+  createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    return this.memory.track(this.device.createBuffer(descriptor));
+  }
+
   /** A storage buffer holding `data` (padded to 4 bytes). */
   upload(data: Float32Array | Uint32Array | Int32Array, label = 'upload'): GPUBuffer {
     checkBufferSize(this.device, data.byteLength, label);
-    const buf = this.device.createBuffer({
+    const buf = this.createBuffer({
       label,
       size: Math.max(16, align(data.byteLength, 16)),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -175,7 +183,7 @@ export class Gpu {
   async readBytes(buf: GPUBuffer, byteLength = buf.size, offset = 0): Promise<ArrayBuffer> {
     const size = align(byteLength, 4);
     const cls = BufferPool.sizeClass(size);
-    const staging = this.staging.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.staging.get(cls)?.pop() ?? this.createBuffer({ label: 'readback staging', size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buf, offset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
@@ -210,6 +218,7 @@ export class Gpu {
     for (const list of this.staging.values()) for (const b of list) b.destroy();
     this.staging.clear();
     this.device.destroy();
+    this.memory.deviceDestroyed();
   }
 }
 
@@ -247,6 +256,7 @@ async function probeShuffle8(adapter: GPUAdapter, device: GPUDevice, shaderSourc
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: 'subgroup_probe', code: shaderSource('subgroup_probe') });
   const pipeline = device.createComputePipeline({ label: 'subgroup_probe', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  // Not counted in Gpu.memory: both buffers are gone before the Gpu exists.
   const out = device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const read = device.createBuffer({ size: 256, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();

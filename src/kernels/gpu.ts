@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { GpuError, expandIncludes, openDevice, summariseAdapter, type AdapterSummary, type Gpu } from './gpu-core.js';
 import { loadConv3dTuning, tuningEnabled } from './tune-cache.js';
+import { SHADER_FILES } from '../util/bundle.js';
 
 export * from './gpu-core.js';
 
@@ -27,11 +28,17 @@ export interface GpuOptions {
 }
 
 /**
- * The WGSL of `shaders/<name>.wgsl`, read from disk, with each line
- * `// #include <file>.wgsl` replaced by that file of shaders/ (`expandIncludes`).
+ * The WGSL of `shaders/<name>.wgsl`, read from disk (in the portable build, the text of
+ * shaders/ as it was when built), with each line `// #include <file>.wgsl` replaced by
+ * that file of shaders/ (`expandIncludes`).
  */
 export function loadShaderSource(name: string): string {
   return expandIncludes(name, (file) => {
+    if (SHADER_FILES) {
+      const text = SHADER_FILES[file];
+      if (text === undefined) throw new Error(`shader not found in the build: ${file}`);
+      return text;
+    }
     const path = join(SHADER_DIR, file);
     try {
       return readFileSync(path, 'utf8');

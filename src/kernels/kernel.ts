@@ -93,10 +93,10 @@ class ParamsArena {
   staging: ArrayBuffer;
   used = 0;
   constructor(
-    private device: GPUDevice,
+    private gpu: Gpu,
     capacity: number,
   ) {
-    this.buffer = device.createBuffer({ label: 'params arena', size: capacity, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.buffer = gpu.createBuffer({ label: 'params arena', size: capacity, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.staging = new ArrayBuffer(capacity);
   }
   get capacity(): number {
@@ -110,7 +110,7 @@ class ParamsArena {
     return off;
   }
   flush(): void {
-    if (this.used > 0) this.device.queue.writeBuffer(this.buffer, 0, this.staging, 0, this.used);
+    if (this.used > 0) this.gpu.device.queue.writeBuffer(this.buffer, 0, this.staging, 0, this.used);
     this.used = 0;
   }
 }
@@ -155,7 +155,7 @@ export class Recorder {
     let offset = arena ? arena.reserve() : -1;
     if (!arena || offset < 0) {
       const cache = cacheOf(this.gpu);
-      arena = cache.arenas.pop() ?? new ParamsArena(this.gpu.device, 256 * PARAMS_SLOT);
+      arena = cache.arenas.pop() ?? new ParamsArena(this.gpu, 256 * PARAMS_SLOT);
       this.arenas.push(arena);
       offset = arena.reserve();
     }
@@ -276,7 +276,7 @@ export function run(gpu: Gpu, record: (r: Recorder) => void, label?: string): vo
 export async function timeRecorded(gpu: Gpu, record: (r: Recorder) => void): Promise<number> {
   if (gpu.features.timestamps) {
     const querySet = gpu.device.createQuerySet({ type: 'timestamp', count: 2 });
-    const resolve = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const resolve = gpu.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const r = new Recorder(gpu, 'timed');
     r.encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0 } }).end();
     record(r);

@@ -1,6 +1,7 @@
 // Storage buffers by size class, so that a training step in steady state creates no
 // buffers: the activations and gradients of one step are the next step's.
 import { GpuError } from './gpu-error.js';
+import type { GpuMemory } from './memory.js';
 
 /**
  * Storage buffers recycled by size class (powers of two above 256 B), so that a
@@ -13,7 +14,10 @@ export class BufferPool {
   /** Bytes requested at each buffer's latest acquire (its size class may be larger). */
   private requested = new WeakMap<GPUBuffer, number>();
   created = 0;
-  constructor(private device: GPUDevice) {}
+  constructor(
+    private device: GPUDevice,
+    private memory: GpuMemory,
+  ) {}
 
   static sizeClass(bytes: number): number {
     let s = 256;
@@ -28,11 +32,13 @@ export class BufferPool {
     let buf = list?.pop();
     if (!buf) {
       this.created++;
-      buf = this.device.createBuffer({
-        label,
-        size,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
+      buf = this.memory.track(
+        this.device.createBuffer({
+          label,
+          size,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        }),
+      );
     }
     this.requested.set(buf, bytes);
     return buf;

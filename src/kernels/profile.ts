@@ -17,7 +17,7 @@ export class Profiler {
 
   constructor(private gpu: Gpu) {
     this.querySet = gpu.device.createQuerySet({ type: 'timestamp', count: Profiler.CAPACITY * 2 });
-    this.resolveBuf = gpu.device.createBuffer({ size: Profiler.CAPACITY * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.resolveBuf = gpu.createBuffer({ size: Profiler.CAPACITY * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     process.on('exit', () => this.print());
   }
 
@@ -33,7 +33,7 @@ export class Profiler {
   resolve(encoder: GPUCommandEncoder): void {
     const n = this.labels.length;
     if (n === 0) return;
-    const buf = this.gpu.device.createBuffer({ size: n * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const buf = this.gpu.createBuffer({ size: n * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuf, 0);
     encoder.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, n * 16);
     this.pending = { labels: this.labels, buf };

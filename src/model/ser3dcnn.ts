@@ -102,6 +102,12 @@ export class Ser3dCnn {
     return [...this.params, ...this.states];
   }
 
+  /** Frees every parameter, gradient and running statistic on the GPU. */
+  dispose(): void {
+    for (const p of this.params) p.grad.destroy();
+    for (const t of this.namedTensors()) t.buffer.destroy();
+  }
+
   /** Logits [N, classes] for x [N, D, H, W, 1]. */
   forward(g: Graph, x: Tensor): Tensor {
     const momentum = this.config.bnMomentum ?? BN_MOMENTUM;

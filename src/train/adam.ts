@@ -24,4 +24,13 @@ export class AdamState implements OptimizerState {
     if (!s) throw new Error(`Adam has no moments for ${p.name}`);
     return s;
   }
+
+  /** Frees the moment buffers. */
+  dispose(): void {
+    for (const { m, v } of this.moments.values()) {
+      m.destroy();
+      v.destroy();
+    }
+    this.moments.clear();
+  }
 }

@@ -53,12 +53,11 @@ export class Engine {
     this.classes = model.config.classes.length;
     this.sampleSize = model.config.input.reduce((a, b) => a * b, 1);
     if (alpha.length !== this.classes) throw new Error(`alpha has ${alpha.length} entries for ${this.classes} classes`);
-    const dev = gpu.device;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    this.input = dev.createBuffer({ label: 'batch input', size: maxBatch * this.sampleSize * 4, usage });
-    this.labels = dev.createBuffer({ label: 'batch labels', size: Math.max(16, maxBatch * 4), usage });
+    this.input = gpu.createBuffer({ label: 'batch input', size: maxBatch * this.sampleSize * 4, usage });
+    this.labels = gpu.createBuffer({ label: 'batch labels', size: Math.max(16, maxBatch * 4), usage });
     this.alpha = gpu.upload(alpha, 'focal alpha');
-    this.metrics = dev.createBuffer({ label: 'step metrics', size: maxBatch * (1 + this.classes) * 4, usage });
+    this.metrics = gpu.createBuffer({ label: 'step metrics', size: maxBatch * (1 + this.classes) * 4, usage });
     this.optimizer = new AdamState(gpu, model.params);
   }
 
@@ -146,6 +145,12 @@ export class Engine {
       g.finish();
     }
     await this.gpu.sync();
+  }
+
+  /** Frees the engine's buffers and Adam's moments; the model stays (Ser3dCnn.dispose frees it). */
+  dispose(): void {
+    for (const b of [this.input, this.labels, this.alpha, this.metrics]) b.destroy();
+    this.optimizer.dispose();
   }
 
   /** Names the first parameter holding NaN or Inf (a diagnostic after a non-finite loss). */
