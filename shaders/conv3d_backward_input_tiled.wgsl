@@ -38,6 +38,9 @@ const TN_MAX: u32 = 8u;
 // params and bindings: shared with the other conv3d backward_input shaders
 // #include conv3d_backward_input_io.wgsl
 
+// input_position: shared with the other conv3d shaders
+// #include conv3d_common.wgsl
+
 // k-major tiles, vec4 along the Mi (resp. Cin) dimension.
 var<workgroup> As: array<vec4f, BK * BM / 4>;
 var<workgroup> Bs: array<vec4f, BK * BN / 4>;
@@ -52,19 +55,13 @@ struct Row {
 }
 
 fn decode_row(m: u32) -> Row {
+  let q = input_position(m);
   var r: Row;
   r.valid = m < params.m;
-  let mm = min(m, params.m - 1u);
-  let iw = mm % params.w;
-  let t = mm / params.w;
-  let ih = t % params.h;
-  let t2 = t / params.h;
-  let id = t2 % params.d;
-  let n = t2 / params.d;
-  r.base = n * params.od * params.oh * params.ow * params.cout;
-  r.id = i32(id) + i32(params.pd);
-  r.ih = i32(ih) + i32(params.ph);
-  r.iw = i32(iw) + i32(params.pw);
+  r.base = u32(q.w);
+  r.id = q.x;
+  r.ih = q.y;
+  r.iw = q.z;
   return r;
 }
 

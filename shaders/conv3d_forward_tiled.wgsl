@@ -47,6 +47,9 @@ const TN_MAX: u32 = 8u;
 // params and bindings: shared with the other conv3d forward shaders
 // #include conv3d_forward_io.wgsl
 
+// output_position: shared with the other conv3d shaders
+// #include conv3d_common.wgsl
+
 // k-major tiles, vec4 along the M (resp. Cout) dimension.
 var<workgroup> As: array<vec4f, BK * BM / 4>;
 var<workgroup> Bs: array<vec4f, BK * BN / 4>;
@@ -61,19 +64,13 @@ struct Row {
 }
 
 fn decode_row(m: u32) -> Row {
+  let q = output_position(m);
   var r: Row;
   r.valid = m < params.m;
-  let mm = min(m, params.m - 1u);
-  let ow = mm % params.ow;
-  let t = mm / params.ow;
-  let oh = t % params.oh;
-  let t2 = t / params.oh;
-  let od = t2 % params.od;
-  let n = t2 / params.od;
-  r.base = n * params.d * params.h * params.w * params.cin;
-  r.id = i32(od) - i32(params.pd);
-  r.ih = i32(oh) - i32(params.ph);
-  r.iw = i32(ow) - i32(params.pw);
+  r.base = u32(q.w);
+  r.id = q.x - i32(params.pd);
+  r.ih = q.y - i32(params.ph);
+  r.iw = q.z - i32(params.pw);
   return r;
 }
 

@@ -20,6 +20,7 @@ import { conv3dOutShape, conv3dTuneKey, type Conv3dDirection, type Conv3dShape }
 import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dBackwardInput, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
+import { Rng } from '../util/rng.js';
 
 export interface Conv3dCandidate {
   /** Short name for tables: `subgroup cv8 tp3`, `direct`, `tiled 64×64`. */
@@ -99,12 +100,8 @@ function randomBuffers(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, see
   const [, od, oh, ow] = conv3dOutShape(s);
   const xLen = s.n * s.d * s.h * s.w * s.cin;
   const yLen = s.n * od * oh * ow * s.cout;
-  let state = seed >>> 0;
-  const rand = (n: number): Float32Array =>
-    Float32Array.from({ length: n }, () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return (state / 2 ** 32) * 2 - 1;
-    });
+  const rng = new Rng(seed);
+  const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
   const [aLen, outLength] = direction === 'forward' ? [xLen, yLen] : [yLen, xLen];
   return {
     a: gpu.upload(rand(aLen), 'tune input'),
