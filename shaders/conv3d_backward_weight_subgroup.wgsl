@@ -6,12 +6,17 @@
 // plus one row of ones (its product is db), P = N·OD·OH·OW output positions (the
 // reduction), A[k, p] = the input tap of position p at kernel offset k (zero outside x).
 //
-// Blocking: G is cut into tiles of 32 rows × 32 channels, one per group of 8 lanes.
-// Lane q of a group owns channels 4q .. 4q+3 of its tile for all 32 rows (32 vec4
-// accumulators). At each position it loads its own dy vec4 and the input values of rows
-// 4q .. 4q+3 (one vec4 when Cin % 4 == 0), and 8 shuffles hand every lane all 32 rows'
-// values, each feeding 4 multiply-adds. So each loaded value is loaded once per group,
-// where a load costs 8 per-lane scalar loads on a CPU driver whatever its address.
+// Blocking: G is cut into tiles of 32 rows × 4·CV channels, one per group of 8 lanes.
+// At each position lane q of a group loads the input values of rows 4q .. 4q+3 (one
+// vec4 when Cin % 4 == 0), so the group holds all 32 rows' values once, where a load
+// costs 8 per-lane scalar loads on a CPU driver whatever its address. With CV = 8
+// lane q owns channels 4q .. 4q+3 for all 32 rows (32 vec4 accumulators), loads its
+// own dy vec4, and 8 shuffles hand it every row's values, each feeding 4 multiply-adds.
+// A layer of 8 or 16 output channels runs CV = 2 or 4: the group's lanes split into
+// 8/CV row blocks of 4·CV rows × CV lanes of 4 channels (lane q: channels 4·(q % CV),
+// rows (q / CV)·4·CV ..), and each lane shuffles in only the CV vec4s of its own rows.
+// The group then computes no channel past the layer's last and does a quarter (CV 2)
+// or half (CV 4) of the multiply-adds and shuffles of CV = 8 for the same useful work.
 // A workgroup holds GROUPS groups (consecutive tiles) that share one chunk of
 // positions, so every loop bound is uniform across the workgroup.
 //
@@ -28,14 +33,16 @@
 // be sized to a multiple of 16 bytes; scalar elements are read as v[i / 4][i % 4].
 //
 // Dispatch: workgroups (ceil(tiles / GROUPS), chunks); workgroup size 8·GROUPS;
-//           tiles = cblocks · rblocks, cblocks = ceil(Cout / 32), rblocks = ceil((K+1) / 32).
+//           tiles = cblocks · rblocks, cblocks = ceil(Cout / (4·CV)), rblocks = ceil((K+1) / 32).
 // Bindings: 0 params, 1 dy (read), 2 x (read), 3 partial (read_write).
 enable subgroups;
 
 override GROUPS: u32 = 4; // groups of 8 lanes per workgroup
+override CV: u32 = 8; // vec4 groups of output channels per tile: 8, 4 or 2
 override VEC_A: bool = false;
 override VEC_B: bool = false;
-const TILE: u32 = 32u; // rows and channels of a tile
+const TILE: u32 = 32u; // rows of a tile
+override RL: u32 = 4u * CV; // rows per lane (each with 4 channels); not set by the host
 
 struct Params {
   n: u32, d: u32, h: u32, w: u32, cin: u32,
@@ -74,9 +81,11 @@ fn main(
   let tiles = params.cblocks * params.rblocks;
   let tile_unclamped = wid.x * GROUPS + lid / 8u;
   let tile = min(tile_unclamped, tiles - 1u); // a spare group computes the last tile again and stores nothing
-  let c = (tile % params.cblocks) * TILE + 4u * (lane & 7u); // this lane's 4 channels
+  let q = lane & 7u;
+  let c = (tile % params.cblocks) * 4u * CV + 4u * (q % CV); // this lane's 4 channels
   let row0 = (tile / params.cblocks) * TILE; // the tile's first row
   let group = lane & ~7u; // first lane of this lane's group of 8
+  let rb = q / CV; // this lane's block of RL rows: row0 + rb·RL .., loaded by lanes rb·CV .. rb·CV + CV - 1
   let rows = params.k + 1u;
   let p_begin = wid.y * params.chunk;
   let p_end = min(params.m, p_begin + params.chunk);
@@ -84,13 +93,13 @@ fn main(
   // The 4 rows whose input values this lane loads: row0 + 4q .. row0 + 4q + 3.
   var taps: array<Tap, 4>;
   for (var r = 0u; r < 4u; r++) {
-    taps[r] = decode_tap(row0 + 4u * (lane & 7u) + r);
+    taps[r] = decode_tap(row0 + 4u * q + r);
   }
   // With Cin % 4 == 0 the four rows are four channels of one tap: one vec4 load.
   let vec_rows = VEC_A && taps[0].kind == 0u;
 
-  var acc: array<vec4f, TILE>; // acc[r] = G[row0 + r, c .. c+3]
-  for (var r = 0u; r < TILE; r++) {
+  var acc: array<vec4f, TILE>; // acc[r] = G[row0 + rb·RL + r, c .. c+3], r < RL
+  for (var r = 0u; r < RL; r++) {
     acc[r] = vec4f(0.0);
   }
 
@@ -121,8 +130,8 @@ fn main(
         a[r] = tap_value(base, pos, taps[r]);
       }
     }
-    for (var j = 0u; j < 8u; j++) {
-      let v = subgroupShuffle(a, group + j); // rows row0 + 4j .. row0 + 4j + 3
+    for (var j = 0u; j < CV; j++) {
+      let v = subgroupShuffle(a, group + rb * CV + j); // rows row0 + rb·RL + 4j .. + 3
       acc[4u * j] += v.x * g;
       acc[4u * j + 1u] += v.y * g;
       acc[4u * j + 2u] += v.z * g;
@@ -147,8 +156,8 @@ fn main(
   // reduction needs no clearing.
   if (tile_unclamped < tiles) {
     let chunk_base = wid.y * rows * params.cout;
-    for (var r = 0u; r < TILE; r++) {
-      let row = row0 + r;
+    for (var r = 0u; r < RL; r++) {
+      let row = row0 + rb * RL + r;
       if (row >= rows) {
         continue;
       }

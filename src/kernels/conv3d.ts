@@ -354,15 +354,17 @@ export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer |
     const maxPerDim = r.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (kernel === 'subgroup') {
       const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
-      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim, { rows: tile, cols: tile, positions });
-      const [cblocks, rblocks] = [Math.ceil(s.cout / tile), Math.ceil(rows / tile)];
+      // 8 or 16 output channels: tiles of 8 or 16 channels (CV 2 or 4) instead of 32.
+      const cv = subgroupChannelGroups(s.cout);
+      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim, { rows: tile, cols: 4 * cv, positions });
+      const [cblocks, rblocks] = [Math.ceil(s.cout / (4 * cv)), Math.ceil(rows / tile)];
       // Four groups of 8 lanes per workgroup, unless there are fewer tiles than that.
       const groups = cblocks * rblocks >= 4 ? 4 : 1;
       const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
       r.dispatch(CONV3D_BACKWARD_WEIGHT_SUBGROUP, {
         params: { ...geometry(sliced), m, k, chunk: tilesPerSplit * positions, cblocks, rblocks },
         buffers: { ...buffers, partial },
-        constants: { GROUPS: groups, ...vec },
+        constants: { GROUPS: groups, CV: cv, ...vec },
         workgroups: [Math.ceil((cblocks * rblocks) / groups), splits],
       });
       conv3dReducePartials(r, dw, db, partial, splits, s);

@@ -228,8 +228,8 @@ export const CONV3D_WEIGHT_BLOCK: { readonly wg: number; readonly tk: number; re
 
 /**
  * Blocking of the subgroup backward_weight: tiles of 32 rows of [dW; db] × 32 output
- * channels, one per group of 8 lanes; splits of the position reduction are whole
- * multiples of 16 positions.
+ * channels (8 or 16 for layers that narrow: subgroupChannelGroups), one per group of 8
+ * lanes; splits of the position reduction are whole multiples of 16 positions.
  */
 export const CONV3D_WEIGHT_SUBGROUP_BLOCK: { readonly tile: number; readonly positions: number } = { tile: 32, positions: 16 };
 
