@@ -1,22 +1,29 @@
 // conv3d (stride 1, `same` or `valid` padding). Reference: src/ref/conv3d.ts.
-// Two sets of shaders, both without workgroup memory or barriers (docs/PERFORMANCE.md):
+// Kernel families (docs/PERFORMANCE.md):
 //   subgroup  conv3d_forward_subgroup, conv3d_backward_input_subgroup,
 //             conv3d_backward_weight_subgroup: the operand a workgroup shares is loaded
-//             once per 8 lanes and handed round with subgroup shuffles. Used where the
-//             device has them (gpu.features.shuffle8).
+//             once per 8 lanes and handed round with subgroup shuffles. The default where
+//             the device has them (gpu.features.shuffle8).
 //   direct    conv3d_forward, conv3d_backward_input, conv3d_backward_weight: every
-//             invocation loads the shared operand itself. Portable; used elsewhere.
+//             invocation loads the shared operand itself. Portable; the default elsewhere.
+//   rows      conv3d_forward_rows: forward with one input channel (the first layer),
+//             the default there on shuffle8 devices.
+//   tiled     conv3d_forward_tiled, conv3d_backward_input_tiled: workgroup-memory
+//             implicit GEMMs for GPUs with wide subgroups; a `ser tune` candidate.
+//   winograd  F(2×2, 3×3) for 1×3×3 kernels (conv3d_winograd.ts); a `ser tune` candidate.
 // Both weight kernels write split partial sums that conv3d_backward_reduce adds up.
-// Shapes live in conv3d_shape.ts, blockings and the choice of kernels in
-// conv3d_blocking.ts; this module dispatches (and re-exports both).
+// Shapes live in conv3d_shape.ts, blockings in conv3d_blocking.ts, the Winograd path in
+// conv3d_winograd.ts; conv3dPlan picks a dispatch's kernel; this module dispatches
+// (and re-exports the others).
 //
 //   forward          Y[M, Cout]  = A_x[M, K] · W[K, Cout]               M = N·OD·OH·OW, K = kd·kh·kw·Cin
 //   backward_input   dX[Mi, Cin] += A_dy[Mi, K'] · W^T[K', Cin]         Mi = N·D·H·W,  K' = kd·kh·kw·Cout
 //   backward_weight  [dW; db][K+1, Cout] += A_x^T[K+1, M] · dY[M, Cout] (a ones row gives db), split over M
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import type { Binding } from './binding.js';
-import { conv3dOutShape, conv3dPads, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import { conv3dOutShape, conv3dPads, conv3dSampleBytes as sampleBytes, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
 import type { Gpu } from './gpu-core.js';
+import { conv3dWinograd, winogradApplies, type WinogradGemm } from './conv3d_winograd.js';
 import {
   CONV3D_DIRECT_TILES,
   CONV3D_WEIGHT_BLOCK,
@@ -42,6 +49,7 @@ import {
 
 export * from './conv3d_shape.js';
 export * from './conv3d_blocking.js';
+export { CONV3D_WINOGRAD_INPUT, CONV3D_WINOGRAD_OUTPUT, CONV3D_WINOGRAD_WEIGHTS, winogradApplies } from './conv3d_winograd.js';
 
 const GEOMETRY: readonly (readonly [string, 'u32'])[] = [
   ['n', 'u32'], ['d', 'u32'], ['h', 'u32'], ['w', 'u32'], ['cin', 'u32'],
@@ -77,25 +85,6 @@ export const CONV3D_FORWARD_ROWS: KernelSpec = { ...CONV3D_FORWARD, shader: 'con
 export const CONV3D_FORWARD_TILED: KernelSpec = { ...CONV3D_FORWARD, shader: 'conv3d_forward_tiled' };
 export const CONV3D_BACKWARD_INPUT_TILED: KernelSpec = { ...CONV3D_BACKWARD_INPUT, shader: 'conv3d_backward_input_tiled' };
 
-export const CONV3D_WINOGRAD_INPUT: KernelSpec = {
-  shader: 'conv3d_winograd_input',
-  params: ['n', 'd', 'h', 'w', 'c', 'th', 'tw', 'ph', 'pw', 't', 't_pad'].map((f) => [f, 'u32'] as const),
-  inputs: ['a'],
-  outputs: ['v'],
-};
-export const CONV3D_WINOGRAD_WEIGHTS: KernelSpec = {
-  shader: 'conv3d_winograd_weights',
-  params: [['cin', 'u32'], ['cout', 'u32'], ['stride', 'u32']],
-  inputs: ['w'],
-  outputs: ['u'],
-};
-export const CONV3D_WINOGRAD_OUTPUT: KernelSpec = {
-  shader: 'conv3d_winograd_output',
-  params: ['oh', 'ow', 'c', 'th', 'tw', 't', 't_pad', 'has_bias'].map((f) => [f, 'u32'] as const),
-  inputs: ['m', 'bias'],
-  outputs: ['y'],
-};
-
 export const CONV3D_BACKWARD_WEIGHT_SUBGROUP: KernelSpec = {
   shader: 'conv3d_backward_weight_subgroup',
   params: [...GEOMETRY, ['m', 'u32'], ['k', 'u32'], ['chunk', 'u32'], ['cblocks', 'u32'], ['rblocks', 'u32']],
@@ -120,14 +109,29 @@ function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, aske
   return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
 }
 
-/** The kernel set a dispatch asking for no kernel runs: the tuned choice, else the default (rows for one input channel's forward). */
+/**
+ * The kernel and options a dispatch runs: those asked for; when none were, the kernel
+ * and blocking `ser tune` measured fastest for this layer (backward_weight is not
+ * tuned); else the device's default, which for a forward with one input channel is
+ * the rows kernel. A kernel that cannot run the shape or direction (Winograd off 1×3×3
+ * kernels or channels in fours, rows off one input channel, tiled, rows or Winograd for
+ * backward_weight) falls back to the device's default.
+ */
+export function conv3dPlan(gpu: Gpu, direction: Conv3dDirection | 'backward_weight', s: Conv3dShape, asked: Conv3dOptions = {}): { kernel: Conv3dKernel; options: Conv3dOptions } {
+  if (direction === 'backward_weight') return { kernel: chooseKernel(gpu, asked, CONV3D_BACKWARD_WEIGHT.shader), options: asked };
+  const o = tunedOptions(gpu, direction, s, asked);
+  const forward = direction === 'forward';
+  const rows = forward && rowsApplies(gpu, s);
+  const shader = forward ? CONV3D_FORWARD.shader : CONV3D_BACKWARD_INPUT.shader;
+  let kernel: Conv3dKernel =
+    rows && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(gpu, o, shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
+  if (kernel === 'winograd' && !winogradApplies(gpu, s, direction)) kernel = conv3dKernel(gpu);
+  return { kernel, options: o };
+}
+
+/** The kernel set a dispatch asking for no kernel runs (conv3dPlan's choice; the benchmark names it). */
 export function conv3dKernelFor(gpu: Gpu, direction: Conv3dDirection | 'backward_weight', s: Conv3dShape): Conv3dKernel {
-  if (direction !== 'backward_weight') {
-    const tuned = gpu.conv3dTuning.get(conv3dTuneKey(direction, s))?.kernel;
-    if (tuned) return tuned;
-    if (direction === 'forward' && rowsApplies(gpu, s)) return 'rows';
-  }
-  return conv3dKernel(gpu);
+  return conv3dPlan(gpu, direction, s).kernel;
 }
 
 /** The subgroup blocking asked for, its channel groups defaulting to the layer's (`channels`: the block's channel count). */
@@ -149,26 +153,14 @@ function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
   }
 }
 
-/** Bytes of one sample's input and output activations. */
-function sampleBytes(s: Conv3dShape): { x: number; y: number } {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  return { x: s.d * s.h * s.w * s.cin * 4, y: od * oh * ow * s.cout * 4 };
-}
-
 /**
  * y = conv3d(x, w) + b (overwrites y). Samples are independent, so a batch whose
  * activations exceed one storage binding runs as several dispatches over slices.
  */
 export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}): void {
-  const o = tunedOptions(r.gpu, 'forward', s, asked);
-  // One input channel runs the rows kernel unless another kernel or blocking is asked for.
-  const rows = rowsApplies(r.gpu, s);
-  let kernel = rows && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(r.gpu, o, CONV3D_FORWARD.shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
+  const { kernel, options: o } = conv3dPlan(r.gpu, 'forward', s, asked);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
-  if (kernel === 'winograd') {
-    if (winogradApplies(r.gpu, s, 'forward')) return conv3dWinograd(r, 'forward', y, x, w, b, s);
-    kernel = conv3dKernel(r.gpu);
-  }
+  if (kernel === 'winograd') return conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm);
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
@@ -215,94 +207,15 @@ function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv
   }
 }
 
-/** Tiles of a Winograd F(2×2, 3×3) convolution whose output is [N, D, OH, OW, C]: T, padded to whole 64s so every ξ slice is bindable. */
-function winogradTiles(n: number, d: number, oh: number, ow: number): { th: number; tw: number; t: number; tPad: number } {
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  const t = n * d * th * tw;
-  return { th, tw, t, tPad: Math.ceil(t / 64) * 64 };
-}
-
-/**
- * Whether the Winograd path can run shape `s` in `direction`: a 1×3×3 kernel, channel
- * counts that are multiples of 4, and its transformed tensors ([16, T, C], 4× the
- * activations) within one storage binding.
- */
-export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirection): boolean {
-  if (s.kd !== 1 || s.kh !== 3 || s.kw !== 3 || s.cin % 4 !== 0 || s.cout % 4 !== 0) return false;
-  const [, od, oh, ow] = direction === 'forward' ? conv3dOutShape(s) : [s.n, s.d, s.h, s.w];
-  const { tPad } = winogradTiles(s.n, od, oh, ow);
-  const bytes = sampleBytes(s);
-  const limit = Math.min(gpu.maxBindingBytes, gpu.limits.maxBufferSize);
-  return 16 * tPad * Math.max(s.cin, s.cout) * 4 <= limit && s.n * Math.max(bytes.x, bytes.y) <= gpu.maxBindingBytes;
-}
-
-/**
- * conv3d of a 1×3×3 kernel by Winograd F(2×2, 3×3): kernel transform U = G g Gᵀ,
- * input transform V = Bᵀ d B of every 4×4 patch of a 2×2 output tile, 16 GEMMs
- * M_ξ = V_ξ · U_ξ (the device's 1×1×1 forward kernel over [T, C] matrices), output
- * transform Aᵀ M A: 16 multiply-adds per tile and channel pair where direct
- * convolution spends 36. Forward: y = conv(x, w) + b. backward_input: dx += the
- * convolution of dy with the flipped, transposed kernel (pads 2 − p). Winograd
- * reassociates the sums, so results differ from the direct kernels' by float32
- * rounding of the transforms (test/conv3d.test.ts).
- */
-function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPUBuffer, a: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape): void {
-  const forward = direction === 'forward';
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const [, ph, pw] = conv3dPads(s);
-  // The tensor transformed (x, or dy), its channels, and the output's dims and channels.
-  const src = forward ? { d: s.d, h: s.h, w: s.w, c: s.cin } : { d: od, h: oh, w: ow, c: s.cout };
-  const dst = forward ? { d: od, h: oh, w: ow, c: s.cout } : { d: s.d, h: s.h, w: s.w, c: s.cin };
-  const pads = forward ? [ph, pw] : [s.kh - 1 - ph, s.kw - 1 - pw];
-  const { th, tw, t, tPad } = winogradTiles(s.n, dst.d, dst.h, dst.w);
-  const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
-  const u = r.pool.acquire(16 * uStride * 4, 'winograd kernel');
-  const v = r.pool.acquire(16 * tPad * src.c * 4, 'winograd input');
-  const m = r.pool.acquire(16 * tPad * dst.c * 4, 'winograd products');
-  r.dispatch(CONV3D_WINOGRAD_WEIGHTS, {
-    params: { cin: s.cin, cout: s.cout, stride: uStride },
-    buffers: { w, u },
-    constants: { WG: WINOGRAD_WG, FLIP: forward ? 0 : 1 },
-    workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
-  });
-  r.dispatch(CONV3D_WINOGRAD_INPUT, {
-    params: { n: s.n, d: src.d, h: src.h, w: src.w, c: src.c, th, tw, ph: pads[0]!, pw: pads[1]!, t, t_pad: tPad },
-    buffers: { a, v },
-    constants: { WG: WINOGRAD_WG },
-    workgroups: grid1d(r.gpu, (tPad * src.c) / 4, WINOGRAD_WG),
-  });
-  const gemm: Conv3dShape = { n: 1, d: 1, h: 1, w: tPad, cin: src.c, cout: dst.c, kd: 1, kh: 1, kw: 1, padding: 'same' };
-  const kernel = conv3dKernel(r.gpu);
-  for (let xi = 0; xi < 16; xi++) {
-    forwardRun(r, kernel, {}, gemm, {
-      x: { buffer: v, offset: xi * tPad * src.c * 4, size: tPad * src.c * 4 },
-      w: { buffer: u, offset: xi * uStride * 4, size: s.cin * s.cout * 4 },
-      b: u,
-      y: { buffer: m, offset: xi * tPad * dst.c * 4, size: tPad * dst.c * 4 },
-    }, false);
-  }
-  r.dispatch(CONV3D_WINOGRAD_OUTPUT, {
-    params: { oh: dst.h, ow: dst.w, c: dst.c, th, tw, t, t_pad: tPad, has_bias: b ? 1 : 0 },
-    buffers: { m, bias: b ?? u, y: out },
-    constants: { WG: WINOGRAD_WG, ACCUMULATE: forward ? 0 : 1 },
-    workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
-  });
-  for (const buf of [u, v, m]) r.releaseAfterSubmit(buf);
-}
-
-const WINOGRAD_WG = 64;
+/** One of the Winograd path's 16 GEMMs: a 1×1×1 forward on the device's default kernel. */
+const winogradGemm: WinogradGemm = (r, s, buffers) => forwardRun(r, conv3dKernel(r.gpu), {}, s, { ...buffers, b: buffers.w }, false);
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
 export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
-  const o = tunedOptions(r.gpu, 'backward_input', s, asked);
+  const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
-  let kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_INPUT.shader, ['subgroup', 'direct', 'tiled', 'winograd']);
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
-  if (kernel === 'winograd') {
-    if (winogradApplies(r.gpu, s, 'backward_input')) return conv3dWinograd(r, 'backward_input', dx, dy, w, null, s);
-    kernel = conv3dKernel(r.gpu);
-  }
+  if (kernel === 'winograd') return conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm);
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
@@ -343,7 +256,7 @@ export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer |
   const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
   const rows = k + 1;
-  const kernel = chooseKernel(r.gpu, o, CONV3D_BACKWARD_WEIGHT.shader);
+  const { kernel } = conv3dPlan(r.gpu, 'backward_weight', s, o);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const bytes = sampleBytes(s);

@@ -47,3 +47,9 @@ export type Conv3dDirection = 'forward' | 'backward_input';
 export function conv3dTuneKey(direction: Conv3dDirection, s: Conv3dShape): string {
   return `${direction} ${s.d}×${s.h}×${s.w}×${s.cin}→${s.cout} ${s.kd}×${s.kh}×${s.kw} ${s.padding}`;
 }
+
+/** Bytes of one sample's input and output activations. */
+export function conv3dSampleBytes(s: Conv3dShape): { x: number; y: number } {
+  const [, od, oh, ow] = conv3dOutShape(s);
+  return { x: s.d * s.h * s.w * s.cin * 4, y: od * oh * ow * s.cout * 4 };
+}
