@@ -3,14 +3,10 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { adamUpdate } from '../src/kernels/adam.js';
 import { adamStepSize, adamUpdateRef } from '../src/ref/adam.js';
-import { expectClose, makeRng, uniform, type Tol } from './util/check.js';
+import { ADAM_TOL as TOL } from '../src/kernels/tolerances.js';
+import { expectClose, makeRng, uniform } from './util/check.js';
 
 const gpu = await getGpu();
-
-const TOL: Record<string, Tol> = {
-  param: { atol: 1e-6, rtol: 1e-5 },
-  moments: { atol: 1e-7, rtol: 1e-5 },
-};
 
 describe('adam', () => {
   for (const n of [1, 257, 5000]) {
@@ -32,9 +28,9 @@ describe('adam', () => {
         run(gpu, (r) => adamUpdate(r, pb, gb, mb, vb, { n, ...hp, step }));
         adamUpdateRef(param, g, m, v, { ...hp, step });
       }
-      expectClose(`adam param n=${n}`, await gpu.readF32(pb, n), param, TOL.param!);
-      expectClose(`adam m n=${n}`, await gpu.readF32(mb, n), m, TOL.moments!);
-      expectClose(`adam v n=${n}`, await gpu.readF32(vb, n), v, TOL.moments!);
+      expectClose(`adam param n=${n}`, await gpu.readF32(pb, n), param, TOL.param);
+      expectClose(`adam m n=${n}`, await gpu.readF32(mb, n), m, TOL.moments);
+      expectClose(`adam v n=${n}`, await gpu.readF32(vb, n), v, TOL.moments);
       for (const b of [pb, mb, vb, gb]) b.destroy();
     });
   }

@@ -3,15 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, bnChunking, type BatchnormShape } from '../src/kernels/batchnorm.js';
 import { batchnormBackwardRef, batchnormForwardInferenceRef, batchnormForwardTrainRef } from '../src/ref/batchnorm.js';
+import { BATCHNORM_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, normal, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 1e-4, rtol: 1e-4 },
-  stats: { atol: 1e-5, rtol: 1e-4 },
-  backward: { atol: 1e-4, rtol: 1e-3 },
-  inference: { atol: 1e-5, rtol: 1e-5 },
+  ...BATCHNORM_TOL,
   trainVsInference: { atol: 1e-3, rtol: 1e-3 },
   refGradient: { atol: 1e-7, rtol: 1e-5 },
 };

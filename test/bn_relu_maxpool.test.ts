@@ -6,13 +6,13 @@ import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, ba
 import { reluForward } from '../src/kernels/relu.js';
 import { maxpool3dForward, maxpool3dOutShape } from '../src/kernels/maxpool3d.js';
 import { bnReluMaxpoolRef } from '../src/ref/bn_relu_maxpool.js';
+import { BN_RELU_MAXPOOL_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, normal, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 1e-4, rtol: 1e-4 },
-  backward: { atol: 1e-4, rtol: 1e-3 },
+  ...BN_RELU_MAXPOOL_TOL,
   refGradient: { atol: 1e-7, rtol: 1e-5 },
 };
 

@@ -13,16 +13,14 @@ import {
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
+import { CONV3D_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform } from './util/check.js';
 
 const gpu = await getGpu();
 
-/** |gpu - ref| <= atol + rtol·|ref|, per direction (float32 sums of up to a few hundred products of values in [-1, 1]). */
+/** |gpu - ref| <= atol + rtol·|ref|, per direction (src/kernels/tolerances.ts says why each). */
 const TOL = {
-  forward: { atol: 2e-5, rtol: 1e-4 },
-  backward_input: { atol: 2e-5, rtol: 1e-4 },
-  backward_weight: { atol: 5e-5, rtol: 1e-4 },
-  backward_bias: { atol: 5e-5, rtol: 1e-4 },
+  ...CONV3D_TOL,
   /** The float64 reference's gradients against central differences (step 1e-6). */
   refGradient: { atol: 1e-7, rtol: 1e-6 },
 } as const;

@@ -3,14 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { denseBackwardInput, denseBackwardWeight, denseForward, type DenseShape } from '../src/kernels/dense.js';
 import { denseBackwardRef, denseForwardRef } from '../src/ref/dense.js';
+import { DENSE_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
-// Sums of up to 512 float32 products of values in [-1, 1].
 const TOL: Record<string, Tol> = {
-  forward: { atol: 5e-5, rtol: 1e-5 },
-  backward: { atol: 5e-5, rtol: 1e-5 },
+  ...DENSE_TOL,
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
 

@@ -3,14 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { dropoutBackward, dropoutForward, type DropoutShape } from '../src/kernels/dropout.js';
 import { dropoutBackwardRef, dropoutForwardRef, dropoutMaskRef } from '../src/ref/dropout.js';
+import { DROPOUT_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 0, rtol: 1e-6 },
-  mask: { atol: 0, rtol: 0 },
-  backward: { atol: 1e-7, rtol: 1e-6 },
+  ...DROPOUT_TOL,
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
 

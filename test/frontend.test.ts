@@ -12,20 +12,8 @@ import { fftPower, pairCount, stftFrames, twiddles, workgroupFftSize } from '../
 import { MelFrontend, toModelInput, type FrontendSettings, type MelResult } from '../src/dsp/frontend.js';
 import { melSpectrogramRef, powerSpectrogramRef, hannPeriodic, frameCount } from '../src/ref/melspec.js';
 import { FeatureCache } from '../src/dsp/feature-cache.js';
+import { MEL_TOL as TOL } from '../src/kernels/tolerances.js';
 import { expectClose, makeRng, maxAbs } from './util/check.js';
-
-/**
- * Tolerances (atol + rtol·|ref|) against the float64 reference: power's atol a
- * fraction of the clip's largest value; dB (compared above the top_db floor) and
- * scaled absolute. Two GPU paths are compared with twice these (each is within
- * them of the reference).
- */
-const TOL = {
-  spectrum: { atolOfMax: 2e-6, rtol: 1e-4 },
-  melPower: { atolOfMax: 2e-7, rtol: 2e-5 },
-  db: { atol: 5e-4, rtol: 0 },
-  scaled: { atol: 5e-5, rtol: 0 },
-};
 
 const gpu = await getGpu();
 
@@ -43,8 +31,8 @@ function signal(n: number, seed = 1): Float32Array {
 function expectMel(label: string, got: MelResult, want: { frames: number; power: ArrayLike<number>; db: ArrayLike<number>; scaled: ArrayLike<number> }, topDb: number, scale = 1): void {
   expect(got.frames, `${label}: frames`).toBe(want.frames);
   expectClose(`${label} mel power`, got.power, want.power, { atol: scale * TOL.melPower.atolOfMax * maxAbs(want.power), rtol: scale * TOL.melPower.rtol });
-  expectClose(`${label} dB`, got.db, want.db, { atol: scale * TOL.db.atol, rtol: 0 }, { where: (j) => want.db[j]! > -topDb });
-  expectClose(`${label} scaled`, got.scaled, want.scaled, { atol: scale * TOL.scaled.atol, rtol: 0 });
+  expectClose(`${label} dB`, got.db, want.db, { atol: scale * TOL.db.atol, rtol: scale * TOL.db.rtol }, { where: (j) => want.db[j]! > -topDb });
+  expectClose(`${label} scaled`, got.scaled, want.scaled, { atol: scale * TOL.scaled.atol, rtol: scale * TOL.scaled.rtol });
 }
 
 const SMALL: Partial<FrontendSettings> = { nFft: 512, hop: 160, nMels: 40, fmin: 20, fmax: 8000, melScale: 'htk', melNorm: 'none' };

@@ -3,13 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { gapBackward, gapForward, type GapShape } from '../src/kernels/gap.js';
 import { gapBackwardRef, gapForwardRef } from '../src/ref/gap.js';
+import { GAP_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 1e-6, rtol: 1e-5 },
-  backward: { atol: 1e-7, rtol: 1e-6 },
+  ...GAP_TOL,
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
 

@@ -4,9 +4,11 @@ import { conv3dKernel } from '../src/kernels/conv3d.js';
 import { Recorder, grid1d, run, timeRecorded } from '../src/kernels/kernel.js';
 import { axpy } from '../src/kernels/axpy.js';
 import { axpyRef } from '../src/ref/axpy.js';
+import { AXPY_TOL } from '../src/kernels/tolerances.js';
 import { selfTest, type DriverProbe } from '../src/cli/doctor.js';
 import { swiftshaderManifest, vulkanIcds } from '../src/kernels/vulkan-icd.js';
 import { runSer } from './util/cli.js';
+import { expectClose } from './util/check.js';
 
 const gpu = await getGpu();
 
@@ -40,11 +42,7 @@ describe('gpu runtime', () => {
       const xb = gpu.upload(x);
       const yb = gpu.upload(y);
       run(gpu, (r) => axpy(r, n, -1.25, xb, yb));
-      const got = await gpu.readF32(yb, n);
-      const want = axpyRef(-1.25, x, y);
-      let maxDiff = 0;
-      for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
-      expect(maxDiff, `n=${n}`).toBeLessThan(1e-6);
+      expectClose(`axpy n=${n}`, await gpu.readF32(yb, n), axpyRef(-1.25, x, y), AXPY_TOL);
       xb.destroy();
       yb.destroy();
     }

@@ -3,13 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { maxpool3dBackward, maxpool3dForward, maxpool3dOutShape, type Maxpool3dShape } from '../src/kernels/maxpool3d.js';
 import { maxpool3dBackwardRef, maxpool3dForwardRef } from '../src/ref/maxpool3d.js';
+import { MAXPOOL3D_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 0, rtol: 0 },
-  backward: { atol: 1e-7, rtol: 1e-6 },
+  ...MAXPOOL3D_TOL,
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
 

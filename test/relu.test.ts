@@ -4,13 +4,13 @@ import { run } from '../src/kernels/kernel.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { fill } from '../src/kernels/fill.js';
 import { reluBackwardRef, reluForwardRef } from '../src/ref/relu.js';
+import { RELU_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  forward: { atol: 0, rtol: 0 },
-  backward: { atol: 1e-7, rtol: 1e-6 },
+  ...RELU_TOL,
   refGradient: { atol: 1e-8, rtol: 1e-6 },
 };
 

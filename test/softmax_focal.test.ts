@@ -3,14 +3,13 @@ import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { softmaxFocalLoss, type SoftmaxFocalShape } from '../src/kernels/softmax_focal.js';
 import { softmaxFocalRef } from '../src/ref/softmax_focal.js';
+import { SOFTMAX_FOCAL_TOL } from '../src/kernels/tolerances.js';
 import { expectClose, expectGradient, makeRng, uniform, type Tol } from './util/check.js';
 
 const gpu = await getGpu();
 
 const TOL: Record<string, Tol> = {
-  probs: { atol: 1e-6, rtol: 1e-5 },
-  loss: { atol: 1e-6, rtol: 1e-5 },
-  dlogits: { atol: 1e-7, rtol: 1e-4 },
+  ...SOFTMAX_FOCAL_TOL,
   refGradient: { atol: 1e-9, rtol: 1e-6 },
 };
 

@@ -2,8 +2,8 @@
 // a few small shapes chosen to hit the edge cases of its dispatch — batch 1, 1×1
 // spatial, sizes not a multiple of the workgroup, the vec4 and scalar paths —
 // forward and backward against the float64 reference of src/ref; conv3d with every
-// kernel and blocking `ser tune` may choose. Tolerances are those of the op's test
-// (test/<op>.test.ts), which explains each.
+// kernel and blocking `ser tune` may choose. Tolerances are the op's tests' own, from
+// src/kernels/tolerances.ts, which explains each.
 import type { Gpu } from '../kernels/gpu.js';
 import { run } from '../kernels/kernel.js';
 import { axpy } from '../kernels/axpy.js';
@@ -31,6 +31,20 @@ import { bnReluMaxpoolRef } from '../ref/bn_relu_maxpool.js';
 import { dropoutBackwardRef, dropoutForwardRef } from '../ref/dropout.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../ref/conv3d.js';
 import { melSpectrogramRef } from '../ref/melspec.js';
+import {
+  ADAM_TOL,
+  AXPY_TOL,
+  BATCHNORM_TOL,
+  BN_RELU_MAXPOOL_TOL,
+  CONV3D_TOL,
+  DENSE_TOL,
+  DROPOUT_TOL,
+  GAP_TOL,
+  MAXPOOL3D_TOL,
+  MEL_TOL,
+  RELU_TOL,
+  SOFTMAX_FOCAL_TOL,
+} from '../kernels/tolerances.js';
 import { maxAbs } from '../util/tolerance.js';
 import type { CheckContext, OpCheck } from './kernel-check.js';
 
@@ -45,7 +59,7 @@ const axpyCheck: OpCheck = {
       const y = c.uniform(n);
       const [xb, yb] = [c.upload(x), c.upload(y)];
       run(c.gpu, (r) => axpy(r, n, 0.5, xb, yb));
-      c.close(`axpy n=${n}`, await c.read(yb, n), axpyRef(0.5, x, y), { atol: 1e-6, rtol: 1e-6 });
+      c.close(`axpy n=${n}`, await c.read(yb, n), axpyRef(0.5, x, y), AXPY_TOL);
     }
   },
 };
@@ -61,8 +75,8 @@ const reluCheck: OpCheck = {
         reluBackward(r, dxb, dyb, yb, n);
       });
       const y = reluForwardRef(x);
-      c.close(`relu forward n=${n}`, await c.read(yb, n), y, { atol: 0, rtol: 0 });
-      c.close(`relu backward n=${n}`, await c.read(dxb, n), plus(reluBackwardRef(dy, y), dx0), { atol: 1e-7, rtol: 1e-6 });
+      c.close(`relu forward n=${n}`, await c.read(yb, n), y, RELU_TOL.forward);
+      c.close(`relu backward n=${n}`, await c.read(dxb, n), plus(reluBackwardRef(dy, y), dx0), RELU_TOL.backward);
     }
   },
 };
@@ -80,8 +94,8 @@ const gapCheck: OpCheck = {
         gapBackward(r, dxb, dyb, s);
       });
       const label = `gap ${s.n}×${s.spatial}×${s.c}`;
-      c.close(`${label} forward`, await c.read(yb, dy.length), gapForwardRef(x, s), { atol: 1e-6, rtol: 1e-5 });
-      c.close(`${label} backward`, await c.read(dxb, x.length), plus(gapBackwardRef(dy, s), dx0), { atol: 1e-7, rtol: 1e-6 });
+      c.close(`${label} forward`, await c.read(yb, dy.length), gapForwardRef(x, s), GAP_TOL.forward);
+      c.close(`${label} backward`, await c.read(dxb, x.length), plus(gapBackwardRef(dy, s), dx0), GAP_TOL.backward);
     }
   },
 };
@@ -89,7 +103,6 @@ const gapCheck: OpCheck = {
 const denseCheck: OpCheck = {
   op: 'dense (GEMM) forward + backward',
   async run(c) {
-    const tol = { atol: 5e-5, rtol: 1e-5 };
     const shapes: DenseShape[] = [{ m: 1, k: 5, n: 3 }, { m: 33, k: 37, n: 65 }];
     for (const s of shapes) {
       const [x, w, b, dy] = [c.uniform(s.m * s.k), c.uniform(s.k * s.n), c.uniform(s.n), c.uniform(s.m * s.n)];
@@ -103,10 +116,10 @@ const denseCheck: OpCheck = {
       });
       const label = `dense ${s.m}×${s.k}→${s.n}`;
       const g = denseBackwardRef(dy, x, w, s);
-      c.close(`${label} forward`, await c.read(yb, s.m * s.n), denseForwardRef(x, w, b, s), tol);
-      c.close(`${label} backward_input`, await c.read(dxb!, x.length), plus(g.dx, dx0), tol);
-      c.close(`${label} backward_weight dw`, await c.read(dwb!, w.length), plus(g.dw, dw0), tol);
-      c.close(`${label} backward_weight db`, await c.read(dbb!, b.length), plus(g.db, db0), tol);
+      c.close(`${label} forward`, await c.read(yb, s.m * s.n), denseForwardRef(x, w, b, s), DENSE_TOL.forward);
+      c.close(`${label} backward_input`, await c.read(dxb!, x.length), plus(g.dx, dx0), DENSE_TOL.backward);
+      c.close(`${label} backward_weight dw`, await c.read(dwb!, w.length), plus(g.dw, dw0), DENSE_TOL.backward);
+      c.close(`${label} backward_weight db`, await c.read(dbb!, b.length), plus(g.db, db0), DENSE_TOL.backward);
     }
   },
 };
@@ -131,9 +144,9 @@ const maxpoolCheck: OpCheck = {
       });
       const label = `maxpool3d ${s.d}×${s.h}×${s.w}×${s.c} by ${s.pd}×${s.ph}×${s.pw}`;
       const ref = maxpool3dForwardRef(x, s);
-      c.close(`${label} forward`, await c.read(yb, count), ref.y, { atol: 0, rtol: 0 });
+      c.close(`${label} forward`, await c.read(yb, count), ref.y, MAXPOOL3D_TOL.forward);
       c.equal(`${label} argmax`, await c.gpu.readU32(ab, count), ref.argmax);
-      c.close(`${label} backward`, await c.read(dxb, x.length), plus(maxpool3dBackwardRef(dy, ref.argmax, s), dx0), { atol: 1e-7, rtol: 1e-6 });
+      c.close(`${label} backward`, await c.read(dxb, x.length), plus(maxpool3dBackwardRef(dy, ref.argmax, s), dx0), MAXPOOL3D_TOL.backward);
     }
   },
 };
@@ -155,9 +168,9 @@ const softmaxFocalCheck: OpCheck = {
       run(c.gpu, (r) => softmaxFocalLoss(r, lossb, pb, db, lb, yb, ab, s));
       const ref = softmaxFocalRef(logits, labels, alpha, s);
       const label = `batch ${s.n}, ${s.classes} classes, gamma ${s.gamma}`;
-      c.close(`${label} probs`, await c.read(pb, nc), ref.probs, { atol: 1e-6, rtol: 1e-5 });
-      c.close(`${label} loss`, await c.read(lossb, s.n), ref.loss, { atol: 1e-6, rtol: 1e-5 });
-      c.close(`${label} dlogits`, await c.read(db, nc), ref.dlogits, { atol: 1e-7, rtol: 1e-4 });
+      c.close(`${label} probs`, await c.read(pb, nc), ref.probs, SOFTMAX_FOCAL_TOL.probs);
+      c.close(`${label} loss`, await c.read(lossb, s.n), ref.loss, SOFTMAX_FOCAL_TOL.loss);
+      c.close(`${label} dlogits`, await c.read(db, nc), ref.dlogits, SOFTMAX_FOCAL_TOL.dlogits);
     }
   },
 };
@@ -177,9 +190,9 @@ const adamCheck: OpCheck = {
         run(c.gpu, (r) => adamUpdate(r, pb, gb, mb, vb, { n, ...hp, step }));
         adamUpdateRef(param, g, m, v, { ...hp, step });
       }
-      c.close(`adam n=${n} param after 3 steps`, await c.read(pb, n), param, { atol: 1e-6, rtol: 1e-5 });
-      c.close(`adam n=${n} m`, await c.read(mb, n), m, { atol: 1e-7, rtol: 1e-5 });
-      c.close(`adam n=${n} v`, await c.read(vb, n), v, { atol: 1e-7, rtol: 1e-5 });
+      c.close(`adam n=${n} param after 3 steps`, await c.read(pb, n), param, ADAM_TOL.param);
+      c.close(`adam n=${n} m`, await c.read(mb, n), m, ADAM_TOL.moments);
+      c.close(`adam n=${n} v`, await c.read(vb, n), v, ADAM_TOL.moments);
     }
   },
 };
@@ -187,7 +200,6 @@ const adamCheck: OpCheck = {
 const batchnormCheck: OpCheck = {
   op: 'batchnorm train/inference + backward',
   async run(c) {
-    const tol = { forward: { atol: 1e-4, rtol: 1e-4 }, stats: { atol: 1e-5, rtol: 1e-4 }, backward: { atol: 1e-4, rtol: 1e-3 }, inference: { atol: 1e-5, rtol: 1e-5 } };
     // Batch 1 (zero variance), the scalar path (C not a multiple of 4), the vec4 path, several row chunks.
     const shapes: BatchnormShape[] = [{ m: 1, c: 5 }, { m: 91, c: 6 }, { m: 6001, c: 8 }, { m: 5000, c: 37 }];
     for (const s of shapes) {
@@ -204,17 +216,17 @@ const batchnormCheck: OpCheck = {
         batchnormBackward(r, dxb!, dgb!, dbb!, dyb!, xb!, meanb, invb, gb!, s);
       });
       const label = `batchnorm M ${m}, C ${ch}`;
-      c.close(`${label} inference`, await c.read(yib, m * ch), batchnormForwardInferenceRef(x, gamma, beta, rm0, rv0, s), tol.inference);
+      c.close(`${label} inference`, await c.read(yib, m * ch), batchnormForwardInferenceRef(x, gamma, beta, rm0, rv0, s), BATCHNORM_TOL.inference);
       const ref = batchnormForwardTrainRef(x, gamma, beta, rm0, rv0, s);
-      c.close(`${label} y`, await c.read(yb, m * ch), ref.y, tol.forward);
-      c.close(`${label} mean`, await c.read(meanb, ch), ref.mean, tol.stats);
-      c.close(`${label} invstd`, await c.read(invb, ch), ref.invstd, tol.stats);
-      c.close(`${label} running mean`, await c.read(rmb!, ch), ref.runMean, tol.stats);
-      c.close(`${label} running var`, await c.read(rvb!, ch), ref.runVar, tol.stats);
+      c.close(`${label} y`, await c.read(yb, m * ch), ref.y, BATCHNORM_TOL.forward);
+      c.close(`${label} mean`, await c.read(meanb, ch), ref.mean, BATCHNORM_TOL.stats);
+      c.close(`${label} invstd`, await c.read(invb, ch), ref.invstd, BATCHNORM_TOL.stats);
+      c.close(`${label} running mean`, await c.read(rmb!, ch), ref.runMean, BATCHNORM_TOL.stats);
+      c.close(`${label} running var`, await c.read(rvb!, ch), ref.runVar, BATCHNORM_TOL.stats);
       const g = batchnormBackwardRef(dy, x, ref.mean, ref.invstd, gamma, s);
-      c.close(`${label} dx`, await c.read(dxb!, m * ch), plus(g.dx, dx0), tol.backward);
-      c.close(`${label} dgamma`, await c.read(dgb!, ch), plus(g.dgamma, dg0), tol.backward);
-      c.close(`${label} dbeta`, await c.read(dbb!, ch), plus(g.dbeta, db0), tol.backward);
+      c.close(`${label} dx`, await c.read(dxb!, m * ch), plus(g.dx, dx0), BATCHNORM_TOL.backward);
+      c.close(`${label} dgamma`, await c.read(dgb!, ch), plus(g.dgamma, dg0), BATCHNORM_TOL.backward);
+      c.close(`${label} dbeta`, await c.read(dbb!, ch), plus(g.dbeta, db0), BATCHNORM_TOL.backward);
     }
   },
 };
@@ -222,7 +234,6 @@ const batchnormCheck: OpCheck = {
 const bnReluMaxpoolCheck: OpCheck = {
   op: 'fused batchnorm→relu→maxpool',
   async run(c) {
-    const tol = { forward: { atol: 1e-4, rtol: 1e-4 }, backward: { atol: 1e-4, rtol: 1e-3 } };
     const shapes: BnReluMaxpoolShape[] = [
       { n: 1, d: 1, h: 2, w: 2, c: 4, pd: 1, ph: 2, pw: 2 },
       { n: 2, d: 3, h: 5, w: 7, c: 12, pd: 1, ph: 2, pw: 2 },
@@ -245,11 +256,11 @@ const bnReluMaxpoolCheck: OpCheck = {
       });
       const label = `bn_relu_maxpool ${s.n}×${s.d}×${s.h}×${s.w}×${s.c}`;
       const ref = bnReluMaxpoolRef(x, gamma, beta, rm0, rv0, s, true);
-      c.close(`${label} forward`, await c.read(yb, count), ref.y, tol.forward);
+      c.close(`${label} forward`, await c.read(yb, count), ref.y, BN_RELU_MAXPOOL_TOL.forward);
       const g = ref.backward(dy);
-      c.close(`${label} dx`, await c.read(dxb, xLen), g.dx, tol.backward);
-      c.close(`${label} dgamma`, await c.read(dgb, s.c), g.dgamma, tol.backward);
-      c.close(`${label} dbeta`, await c.read(dbb, s.c), g.dbeta, tol.backward);
+      c.close(`${label} dx`, await c.read(dxb, xLen), g.dx, BN_RELU_MAXPOOL_TOL.backward);
+      c.close(`${label} dgamma`, await c.read(dgb, s.c), g.dgamma, BN_RELU_MAXPOOL_TOL.backward);
+      c.close(`${label} dbeta`, await c.read(dbb, s.c), g.dbeta, BN_RELU_MAXPOOL_TOL.backward);
     }
   },
 };
@@ -265,9 +276,8 @@ const dropoutCheck: OpCheck = {
         dropoutForward(r, yb, xb, s);
         dropoutBackward(r, dxb, dyb, s);
       });
-      // The mask must be the reference's bit for bit: a dropped element is 0 on one side only, far outside rtol.
-      c.close(`dropout n=${n} forward`, await c.read(yb, n), dropoutForwardRef(x, s.rate, s.seed, s.step), { atol: 0, rtol: 1e-6 });
-      c.close(`dropout n=${n} backward`, await c.read(dxb, n), plus(dropoutBackwardRef(dy, s.rate, s.seed, s.step), dx0), { atol: 1e-7, rtol: 1e-6 });
+      c.close(`dropout n=${n} forward`, await c.read(yb, n), dropoutForwardRef(x, s.rate, s.seed, s.step), DROPOUT_TOL.forward);
+      c.close(`dropout n=${n} backward`, await c.read(dxb, n), plus(dropoutBackwardRef(dy, s.rate, s.seed, s.step), dx0), DROPOUT_TOL.backward);
     }
   },
 };
@@ -300,8 +310,6 @@ async function conv3dCase(c: CheckContext, s: Conv3dShape) {
   };
 }
 
-const CONV_TOL = { forward: { atol: 2e-5, rtol: 1e-4 }, input: { atol: 2e-5, rtol: 1e-4 }, weight: { atol: 5e-5, rtol: 1e-4 } };
-
 /** forward or backward_input with every kernel and blocking `ser tune` may choose for the shape (conv3dCandidates). */
 function conv3dCandidatesCheck(direction: Conv3dDirection): OpCheck {
   return {
@@ -314,11 +322,11 @@ function conv3dCandidatesCheck(direction: Conv3dDirection): OpCheck {
           if (direction === 'forward') {
             const yb = c.output(k.yLen);
             run(c.gpu, (r) => conv3dForward(r, yb, xb, wb, bb, s, cand.options));
-            c.close(`${cand.label}, ${k.label}`, await c.read(yb, k.yLen), k.ref.y, CONV_TOL.forward);
+            c.close(`${cand.label}, ${k.label}`, await c.read(yb, k.yLen), k.ref.y, CONV3D_TOL.forward);
           } else {
             const dxb = c.upload(new Float32Array(k.xLen));
             run(c.gpu, (r) => conv3dBackwardInput(r, dxb, dyb, wb, s, cand.options));
-            c.close(`${cand.label}, ${k.label}`, await c.read(dxb, k.xLen), k.ref.dx, CONV_TOL.input);
+            c.close(`${cand.label}, ${k.label}`, await c.read(dxb, k.xLen), k.ref.dx, CONV3D_TOL.backward_input);
           }
         }
       }
@@ -335,8 +343,8 @@ function conv3dWeightCheck(kernel: Conv3dKernel): OpCheck {
         const k = await conv3dCase(c, s);
         const [dwb, dbb] = [c.upload(new Float32Array(k.ref.dw.length)), c.upload(new Float32Array(s.cout))];
         run(c.gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, k.buffers.dyb, k.buffers.xb, s, { kernel }));
-        c.close(`dw, ${k.label}`, await c.read(dwb, k.ref.dw.length), k.ref.dw, CONV_TOL.weight);
-        c.close(`db, ${k.label}`, await c.read(dbb, s.cout), k.ref.db, CONV_TOL.weight);
+        c.close(`dw, ${k.label}`, await c.read(dwb, k.ref.dw.length), k.ref.dw, CONV3D_TOL.backward_weight);
+        c.close(`db, ${k.label}`, await c.read(dbb, s.cout), k.ref.db, CONV3D_TOL.backward_bias);
       }
     },
   };
@@ -364,9 +372,9 @@ function melCheck(path: StftPath): OpCheck {
           const want = melSpectrogramRef(x, s);
           const label = `${name}, ${x.length} samples`;
           // dB only above the top_db floor: below it both sides clamp to a floor set by the clip's own maximum.
-          c.close(`${label} mel power`, got[i]!.power, want.power, { atol: 2e-7 * maxAbs(want.power), rtol: 2e-5 });
-          c.close(`${label} dB`, got[i]!.db, want.db, { atol: 5e-4, rtol: 0 }, (j) => want.db[j]! > -s.topDb);
-          c.close(`${label} scaled`, got[i]!.scaled, want.scaled, { atol: 5e-5, rtol: 0 });
+          c.close(`${label} mel power`, got[i]!.power, want.power, { atol: MEL_TOL.melPower.atolOfMax * maxAbs(want.power), rtol: MEL_TOL.melPower.rtol });
+          c.close(`${label} dB`, got[i]!.db, want.db, MEL_TOL.db, (j) => want.db[j]! > -s.topDb);
+          c.close(`${label} scaled`, got[i]!.scaled, want.scaled, MEL_TOL.scaled);
         });
       }
     },
