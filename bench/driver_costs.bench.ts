@@ -1,0 +1,122 @@
+// What an operation costs on this adapter, in multiply-adds: the measurements behind
+// the conv3d kernels' design (docs/PERFORMANCE.md, "What an operation costs on
+// lavapipe"). shaders/driver_probe.wgsl runs a loop whose every step performs K
+// independent operations of one kind; timing K = 16 and K = 32 separates the cost of
+// one operation (the slope) from that of a loop step (the intercept). Everything is
+// reported relative to one multiply-add measured in the same run, so the figures
+// describe the driver rather than how busy the machine was.
+//
+//   npx tsx bench/driver_costs.bench.ts [--json] [--rounds 7]
+//
+// Needs subgroups (the shuffle probe); reports the adapter's subgroup size.
+import { getGpu, type Gpu } from '../src/kernels/gpu.js';
+import { timeRecorded, type KernelSpec } from '../src/kernels/kernel.js';
+import { isMain } from './op_harness.js';
+
+const DRIVER_PROBE: KernelSpec = {
+  shader: 'driver_probe',
+  params: [['iterations', 'u32'], ['mask', 'u32']],
+  inputs: ['data'],
+  outputs: ['out'],
+};
+
+export const PROBES = [
+  { kind: 0, name: 'fma', what: 'one multiply-add of a chain on registers (the unit)' },
+  { kind: 1, name: 'accumulator update', what: 'what one fma into an accumulator costs beyond the fma itself' },
+  { kind: 2, name: 'load, per lane', what: 'an f32 storage load whose address differs across lanes' },
+  { kind: 3, name: 'load, shared', what: 'an f32 storage load whose address is the same for the whole workgroup' },
+  { kind: 4, name: 'vec4 load, per lane', what: 'a vec4 storage load whose address differs across lanes (with its dot product)' },
+  { kind: 5, name: 'subgroup shuffle', what: 'subgroupShuffle of an f32 within a group of 8 lanes' },
+] as const;
+
+const WORKGROUPS = 256;
+const LOOP_STEPS = 1024;
+const DATA_VEC4 = 1 << 16;
+const K_LOW = 16;
+const K_HIGH = 32;
+
+export interface DriverCost {
+  name: string;
+  what: string;
+  /** ns of one operation per invocation (all invocations of the dispatch together over the adapter). */
+  ns: number;
+  /** The same in multiply-adds of this run. */
+  fmas: number;
+}
+
+export interface DriverCosts {
+  adapter: string;
+  subgroupSize: number | null;
+  costs: DriverCost[];
+  /** One loop step (a dynamic loop's compare, branch and exit-mask bookkeeping), in multiply-adds. */
+  loopStepFmas: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Measures every probe in `rounds` rounds; each round times every probe at both K once,
+ * back to back, and yields one slope per probe. A busy machine slows some rounds, so
+ * the median over rounds is reported.
+ */
+export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCosts> {
+  if (!gpu.features.subgroups) throw new Error('driver_costs: the shuffle probe needs the subgroups feature, which this adapter lacks');
+  const data = gpu.upload(Float32Array.from({ length: 4 * DATA_VEC4 }, (_, i) => ((i * 2654435761) % 1000) / 1000), 'probe data');
+  const out = gpu.createBuffer({ label: 'probe out', size: WORKGROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const invocationSteps = WORKGROUPS * 64 * LOOP_STEPS;
+  const time = (kind: number, k: number): Promise<number> =>
+    timeRecorded(gpu, (r) =>
+      r.dispatch(DRIVER_PROBE, {
+        params: { iterations: LOOP_STEPS, mask: DATA_VEC4 - 1 },
+        buffers: { data, out },
+        constants: { KIND: kind, K: k },
+        workgroups: [WORKGROUPS, 1, 1],
+      }),
+    );
+  try {
+    for (const p of PROBES) for (const k of [K_LOW, K_HIGH]) await time(p.kind, k); // compiles the pipelines
+    const slopes: number[][] = PROBES.map(() => []);
+    const intercepts: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, p] of PROBES.entries()) {
+        const low = await time(p.kind, K_LOW);
+        const high = await time(p.kind, K_HIGH);
+        const perOp = ((high - low) * 1e6) / ((K_HIGH - K_LOW) * invocationSteps);
+        slopes[i]!.push(perOp);
+        if (p.kind === 0) intercepts.push((low * 1e6) / invocationSteps - K_LOW * perOp);
+      }
+    }
+    const slope = slopes.map(median);
+    const fma = slope[0]! / 4;
+    const update = slope[1]!;
+    // Kind 1 is one fma into an accumulator; kinds 2–5 each contain one such update.
+    const costs = PROBES.map((p, i) => {
+      const ns = i === 0 ? fma : i === 1 ? update - fma : slope[i]! - update;
+      return { name: p.name, what: p.what, ns, fmas: ns / fma };
+    });
+    const info = gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number };
+    return { adapter: gpu.summary.description || gpu.summary.device, subgroupSize: info.subgroupMinSize ?? null, costs, loopStepFmas: median(intercepts) / fma };
+  } finally {
+    data.destroy();
+    out.destroy();
+  }
+}
+
+export function formatDriverCosts(c: DriverCosts): string {
+  const lines = [`adapter: ${c.adapter}, subgroup size ${c.subgroupSize ?? 'unknown'}`, '', `${'operation'.padEnd(22)} ${'multiply-adds'.padStart(13)}   ns per invocation`];
+  for (const x of c.costs) lines.push(`${x.name.padEnd(22)} ${x.fmas.toFixed(1).padStart(13)}   ${x.ns.toFixed(4)}`);
+  lines.push(`${'loop step'.padEnd(22)} ${c.loopStepFmas.toFixed(1).padStart(13)}`);
+  return lines.join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf('--rounds');
+  const gpu = await getGpu();
+  const costs = await measureDriverCosts(gpu, i >= 0 ? Number(args[i + 1]) : 7);
+  console.log(args.includes('--json') ? JSON.stringify(costs, null, 2) : formatDriverCosts(costs));
+  process.exit(0);
+}
