@@ -22,18 +22,7 @@
 // Dispatch: workgroups (ceil(Cin / BN), ceil(Mi / BM) folded as y + z·num_workgroups.y);
 //           workgroup size (BN / TN, BM / TM).
 // Bindings: 0 params, 1 dy (read), 2 w (read), 3 dx (read_write).
-override BM: u32 = 64;
-override BN: u32 = 64;
-override BK: u32 = 16;
-override TM: u32 = 4;
-override TN: u32 = 4;
-override WG_X: u32 = 16; // BN / TN
-override WG_Y: u32 = 16; // BM / TM
 override VEC: bool = false;
-// Register blocks live in function-scope arrays, which need constant sizes:
-// TM·TN <= 64 and TN <= 8.
-const ACC_MAX: u32 = 16u;
-const TN_MAX: u32 = 8u;
 
 // params and bindings: shared with the other conv3d backward_input shaders
 // #include conv3d_backward_input_io.wgsl
@@ -41,9 +30,8 @@ const TN_MAX: u32 = 8u;
 // input_position: shared with the other conv3d shaders
 // #include conv3d_common.wgsl
 
-// k-major tiles, vec4 along the Mi (resp. Cin) dimension.
-var<workgroup> As: array<vec4f, BK * BM / 4>;
-var<workgroup> Bs: array<vec4f, BK * BN / 4>;
+// BM … TN, As, Bs, stage_a, multiply_staged: shared with the other tiled conv3d shader
+// #include conv3d_tiled_common.wgsl
 
 // Where input position m's contributions come from in dy; `valid` is false past the last row.
 struct Row {
@@ -109,6 +97,14 @@ fn a_vec4(r: Row, k: u32) -> vec4f {
   return dy[(u32(o) + k % params.cout) >> 2u];
 }
 
+// A[m, k..k+3] of row r, as conv3d_tiled_common.wgsl's staging reads it.
+fn a_row4(r: Row, k: u32) -> vec4f {
+  if (VEC) {
+    return a_vec4(r, k);
+  }
+  return vec4f(a_elem(r, k), a_elem(r, k + 1u), a_elem(r, k + 2u), a_elem(r, k + 3u));
+}
+
 // B[k..k+3, ci] = w[z, ci, co..co+3] for k = z·Cout + co, zero past K or Cin.
 fn b_col4(k: u32, ci: u32) -> vec4f {
   if (ci >= params.cin || k >= params.k) {
@@ -141,9 +137,8 @@ fn main(
   let col0 = wid.x * BN;
   let nthreads = WG_X * WG_Y;
 
-  // A is staged in 4×4 blocks (4 rows × 4 consecutive k). Each invocation keeps
-  // the same 4 rows for the whole K loop, so their decoding happens once.
-  let a_blocks = BM * BK / 16u;
+  // Each invocation stages the same 4 rows of A for the whole K loop (stage_a), so
+  // their decoding happens once.
   let a_m4 = tid % (BM / 4u);
   var rows: array<Row, 4>;
   for (var i = 0u; i < 4u; i++) {
@@ -156,22 +151,7 @@ fn main(
   }
 
   for (var k0 = 0u; k0 < params.k; k0 += BK) {
-    for (var blk = tid; blk < a_blocks; blk += nthreads) {
-      let k4 = blk / (BM / 4u);
-      let k = k0 + k4 * 4u;
-      var v: array<vec4f, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        if (VEC) {
-          v[i] = a_vec4(rows[i], k);
-        } else {
-          v[i] = vec4f(a_elem(rows[i], k), a_elem(rows[i], k + 1u), a_elem(rows[i], k + 2u), a_elem(rows[i], k + 3u));
-        }
-      }
-      // Transpose the block so As is k-major with vec4 along m.
-      for (var j = 0u; j < 4u; j++) {
-        As[(k4 * 4u + j) * (BM / 4u) + a_m4] = vec4f(v[0][j], v[1][j], v[2][j], v[3][j]);
-      }
-    }
+    stage_a(tid, k0, a_m4, rows);
     // B is staged in 4×4 blocks too (4 consecutive k × 4 input channels), transposed
     // because w is contiguous along k's output channel, not along Cin.
     for (var blk = tid; blk < BK * BN / 16u; blk += nthreads) {
@@ -186,21 +166,7 @@ fn main(
       }
     }
     workgroupBarrier();
-
-    for (var kk = 0u; kk < BK; kk++) {
-      var b: array<vec4f, TN_MAX / 4>;
-      for (var j = 0u; j < TN / 4u; j++) {
-        b[j] = Bs[kk * (BN / 4u) + lid.x * (TN / 4u) + j];
-      }
-      for (var i4 = 0u; i4 < TM / 4u; i4++) {
-        let a = As[kk * (BM / 4u) + lid.y * (TM / 4u) + i4];
-        for (var c = 0u; c < 4u; c++) {
-          for (var j = 0u; j < TN / 4u; j++) {
-            acc[(i4 * 4u + c) * (TN / 4u) + j] += a[c] * b[j];
-          }
-        }
-      }
-    }
+    multiply_staged(lid, &acc);
     workgroupBarrier();
   }
 

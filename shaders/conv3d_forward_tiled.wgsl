@@ -30,19 +30,8 @@
 //           workgroup size (BN / TN, BM / TM).
 // Bindings: 0 params, 1 x (read), 2 w (read), 3 b (read; unused when has_bias = 0),
 //           4 y (read_write).
-override BM: u32 = 64;
-override BN: u32 = 64;
-override BK: u32 = 16;
-override TM: u32 = 4;
-override TN: u32 = 4;
-override WG_X: u32 = 16; // BN / TN
-override WG_Y: u32 = 16; // BM / TM
 override VEC_A: bool = false;
 override VEC_B: bool = false;
-// Register blocks live in function-scope arrays, which need constant sizes:
-// TM·TN <= 64 and TN <= 8.
-const ACC_MAX: u32 = 16u;
-const TN_MAX: u32 = 8u;
 
 // params and bindings: shared with the other conv3d forward shaders
 // #include conv3d_forward_io.wgsl
@@ -50,9 +39,8 @@ const TN_MAX: u32 = 8u;
 // output_position: shared with the other conv3d shaders
 // #include conv3d_common.wgsl
 
-// k-major tiles, vec4 along the M (resp. Cout) dimension.
-var<workgroup> As: array<vec4f, BK * BM / 4>;
-var<workgroup> Bs: array<vec4f, BK * BN / 4>;
+// BM … TN, As, Bs, stage_a, multiply_staged: shared with the other tiled conv3d shader
+// #include conv3d_tiled_common.wgsl
 
 // Where row m's receptive field starts in x; `valid` is false past the last row.
 struct Row {
@@ -122,6 +110,14 @@ fn a_vec4(r: Row, k: u32) -> vec4f {
   return x[(r.base + ((u32(id) * params.h + u32(ih)) * params.w + u32(iw)) * params.cin + ci) >> 2u];
 }
 
+// A[m, k..k+3] of row r, as conv3d_tiled_common.wgsl's staging reads it.
+fn a_row4(r: Row, k: u32) -> vec4f {
+  if (VEC_A) {
+    return a_vec4(r, k);
+  }
+  return vec4f(a_elem(r, k), a_elem(r, k + 1u), a_elem(r, k + 2u), a_elem(r, k + 3u));
+}
+
 // B[k, c..c+3], zero past K or Cout.
 fn b_row4(k: u32, c: u32) -> vec4f {
   if (k >= params.k) {
@@ -154,9 +150,8 @@ fn main(
   let col0 = wid.x * BN;
   let nthreads = WG_X * WG_Y;
 
-  // A is staged in 4×4 blocks (4 rows × 4 consecutive k). Each invocation keeps
-  // the same 4 rows for the whole K loop, so their decoding happens once.
-  let a_blocks = BM * BK / 16u;
+  // Each invocation stages the same 4 rows of A for the whole K loop (stage_a), so
+  // their decoding happens once.
   let a_m4 = tid % (BM / 4u);
   var rows: array<Row, 4>;
   for (var i = 0u; i < 4u; i++) {
@@ -169,43 +164,14 @@ fn main(
   }
 
   for (var k0 = 0u; k0 < params.k; k0 += BK) {
-    for (var blk = tid; blk < a_blocks; blk += nthreads) {
-      let k4 = blk / (BM / 4u);
-      let k = k0 + k4 * 4u;
-      var v: array<vec4f, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        if (VEC_A) {
-          v[i] = a_vec4(rows[i], k);
-        } else {
-          v[i] = vec4f(a_elem(rows[i], k), a_elem(rows[i], k + 1u), a_elem(rows[i], k + 2u), a_elem(rows[i], k + 3u));
-        }
-      }
-      // Transpose the block so As is k-major with vec4 along m.
-      for (var j = 0u; j < 4u; j++) {
-        As[(k4 * 4u + j) * (BM / 4u) + a_m4] = vec4f(v[0][j], v[1][j], v[2][j], v[3][j]);
-      }
-    }
+    stage_a(tid, k0, a_m4, rows);
     for (var blk = tid; blk < BK * BN / 4u; blk += nthreads) {
       let kk = blk / (BN / 4u);
       let c4 = blk % (BN / 4u);
       Bs[blk] = b_row4(k0 + kk, col0 + c4 * 4u);
     }
     workgroupBarrier();
-
-    for (var kk = 0u; kk < BK; kk++) {
-      var b: array<vec4f, TN_MAX / 4>;
-      for (var j = 0u; j < TN / 4u; j++) {
-        b[j] = Bs[kk * (BN / 4u) + lid.x * (TN / 4u) + j];
-      }
-      for (var i4 = 0u; i4 < TM / 4u; i4++) {
-        let a = As[kk * (BM / 4u) + lid.y * (TM / 4u) + i4];
-        for (var c = 0u; c < 4u; c++) {
-          for (var j = 0u; j < TN / 4u; j++) {
-            acc[(i4 * 4u + c) * (TN / 4u) + j] += a[c] * b[j];
-          }
-        }
-      }
-    }
+    multiply_staged(lid, &acc);
     workgroupBarrier();
   }
 
