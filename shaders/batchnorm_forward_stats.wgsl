@@ -32,18 +32,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> running_mean: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> running_var: array<vec4f>;
 
-// Elements i … i+3 of partial; with n of them valid (the scalar path), the rest read element i.
-fn partial4(i: u32, n: u32) -> vec4f {
-  if (VEC) {
-    return partial[i >> 2u];
-  }
-  var v: vec4f;
-  for (var j = 0u; j < 4u; j++) {
-    let e = i + select(0u, j, j < n);
-    v[j] = partial[e >> 2u][e & 3u];
-  }
-  return v;
-}
+// partial4, sum_partials: shared with the other statistics shader
+// #include batchnorm_partials.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -53,12 +43,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     return;
   }
   let n = min(4u, p.c - c); // channels of this invocation
-  var s0 = vec4f(0.0);
-  var s1 = vec4f(0.0);
-  for (var k = 0u; k < p.chunks; k++) {
-    s0 += partial4(k * p.c + c, n);
-    s1 += partial4((p.chunks + k) * p.c + c, n);
-  }
+  let totals = sum_partials(c, n);
+  let s0 = totals[0];
+  let s1 = totals[1];
   var mu: vec4f;
   var rm: vec4f;
   var rv: vec4f;
