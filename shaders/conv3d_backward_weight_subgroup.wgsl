@@ -103,11 +103,11 @@ fn main(
     acc[r] = vec4f(0.0);
   }
 
-  // (od, oh, ow) and n of position p, advanced by one each step instead of re-decoded.
-  let pp = min(p_begin, params.m - 1u);
-  var pos = vec3i(i32((pp / (params.ow * params.oh)) % params.od), i32((pp / params.ow) % params.oh), i32(pp % params.ow));
-  var n = pp / (params.ow * params.oh * params.od);
+  // (od, oh, ow) and n of position p, advanced by one each step (conv3d_common.wgsl).
+  var walk = walk_start(min(p_begin, params.m - 1u));
   for (var p = p_begin; p < p_end; p++) {
+    let pos = walk.pos;
+    let n = walk.n;
     let base = n * params.d * params.h * params.w * params.cin;
     var g: vec4f; // dY[p, c..c+3]; channels past Cout are clamped (never stored)
     let i = p * params.cout;
@@ -137,19 +137,7 @@ fn main(
       acc[4u * j + 2u] += v.z * g;
       acc[4u * j + 3u] += v.w * g;
     }
-    pos.z += 1;
-    if (pos.z == i32(params.ow)) {
-      pos.z = 0;
-      pos.y += 1;
-      if (pos.y == i32(params.oh)) {
-        pos.y = 0;
-        pos.x += 1;
-        if (pos.x == i32(params.od)) {
-          pos.x = 0;
-          n += 1u;
-        }
-      }
-    }
+    walk = walk_next(walk);
   }
 
   // Every chunk writes its whole tile (zeros where it had no positions), so the

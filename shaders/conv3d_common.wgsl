@@ -50,3 +50,34 @@ fn decode_tap(k: u32) -> Tap {
   t.off = vec3i(i32(q2 / params.kh) - i32(params.pd), i32(q2 % params.kh) - i32(params.ph), i32(q % params.kw) - i32(params.pw));
   return t;
 }
+
+// Output position p of the backward_weight reduction as (od, oh, ow) and its sample
+// n, for a loop over consecutive positions that advances it (walk_next) instead of
+// decoding every p.
+struct Walk {
+  pos: vec3i,
+  n: u32,
+}
+
+fn walk_start(p: u32) -> Walk {
+  let pos = vec3i(i32((p / (params.ow * params.oh)) % params.od), i32((p / params.ow) % params.oh), i32(p % params.ow));
+  return Walk(pos, p / (params.ow * params.oh * params.od));
+}
+
+fn walk_next(w: Walk) -> Walk {
+  var v = w;
+  v.pos.z += 1;
+  if (v.pos.z == i32(params.ow)) {
+    v.pos.z = 0;
+    v.pos.y += 1;
+    if (v.pos.y == i32(params.oh)) {
+      v.pos.y = 0;
+      v.pos.x += 1;
+      if (v.pos.x == i32(params.od)) {
+        v.pos.x = 0;
+        v.n += 1u;
+      }
+    }
+  }
+  return v;
+}
