@@ -138,7 +138,7 @@ export async function checkKernels(gpu: Gpu, checks: readonly OpCheck[], onResul
 
 /** One line per op: compared outputs, largest difference, largest share of the tolerance used, verdict. */
 export function formatOpResult(r: OpCheckResult): string {
-  const line = `  ${r.op.padEnd(44)} ${String(r.comparisons).padStart(4)}  ${r.maxDiff.toExponential(2).padStart(9)}  ${`${(r.worstRatio * 100).toFixed(0)}%`.padStart(6)}  ${r.ok ? 'ok' : 'FAILED'}`;
+  const line = `  ${r.op.padEnd(44)} ${String(r.comparisons).padStart(4)}  ${r.maxDiff.toExponential(2).padStart(9)}  ${(Number.isFinite(r.worstRatio) ? `${(r.worstRatio * 100).toFixed(0)}%` : '∞').padStart(6)}  ${r.ok ? 'ok' : 'FAILED'}`;
   return [line, ...r.failures.map((f) => `      ${f}`)].join('\n');
 }
 
