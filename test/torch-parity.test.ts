@@ -120,6 +120,15 @@ describe('parity with PyTorch', () => {
         const ours = await gpu.readF32(p.buffer, p.size);
         expectClose(`after ${STEPS} steps ${p.name}`, ours, t(p.name), absorbed(p.name) ? TOL.bnAbsorbed : TOL.weight);
       }
+
+      // Whole runs use torch's fused batch norm (bench/torch_peer.py KerasBatchNorm): it must
+      // give the written-out form's losses and step-1 gradients, checked above against ours.
+      writeFileSync(join(dir, 'peer.json'), JSON.stringify({ bnMomentum: BN_MOMENTUM, gamma: 2, lr: LR, steps: STEPS, dropout: withDropout, fusedBn: true }));
+      await runTorchPeer('parity', dir);
+      const fused = (await readSafetensors(join(dir, 'torch.safetensors'))).tensors;
+      const f = (name: string): Float32Array => fused[name]!.data as Float32Array;
+      expectClose('fused batch norm: loss per step', f('loss'), t('loss'), TOL.loss);
+      for (const p of model.params) expectClose(`fused batch norm: step-1 gradient ${p.name}`, f(`grad.${p.name}`), t(`grad.${p.name}`), absorbed(p.name) ? TOL.bnAbsorbedGrad : TOL.grad);
     }, 120_000);
   }
 });
