@@ -286,9 +286,14 @@ const conv = (n: number, d: number, h: number, w: number, cin: number, cout: num
   n, d, h, w, cin, cout, kd: k[0], kh: k[1], kw: k[2], padding,
 });
 
-/** The first layer's Cin 1 and 1×5×5; batch 1 with odd channels; kd > 1; 1×1 spatial; a partial second block of 32 channels. */
+/**
+ * The first layer's Cin 1 and 1×5×5 (8 channels); batch 1 with odd channels; kd > 1;
+ * 1×1 spatial; 16 channels (the blocks of 8, 16 and 32 channels all run); a partial
+ * second block of 32 channels.
+ */
 const CONV_SHAPES: Conv3dShape[] = [
   conv(2, 3, 11, 9, 1, 8, [1, 5, 5], 'same'),
+  conv(2, 2, 6, 5, 8, 16, [1, 3, 3], 'same'),
   conv(1, 2, 7, 6, 3, 5, [1, 3, 3], 'valid'),
   conv(2, 4, 5, 6, 7, 7, [3, 3, 3], 'same'),
   conv(3, 1, 1, 1, 5, 3, [1, 1, 1], 'same'),
