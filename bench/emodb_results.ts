@@ -306,7 +306,10 @@ for (const t of [table]) {
   const line = (key: string, rs: Row[]): string => {
     const by = (e: Engine) => rs.filter((r) => r.engine === e);
     const acc = (e: Engine) => by(e).map((r) => r.accuracy);
-    const diff = acc('ours').length && acc('torch').length ? `${(100 * (mean(acc('ours')) - mean(acc('torch')))).toFixed(1)} pt` : '—';
+    // Over the runs both engines finished (same seed or speaker), so a missing run on one side does not skew it.
+    const paired = by('ours').flatMap((o) => by('torch').filter((p) => p.name === o.name).map((p) => o.accuracy - p.accuracy));
+    const partial = paired.length < by('ours').length || paired.length < by('torch').length;
+    const diff = paired.length ? `${(100 * mean(paired)).toFixed(1)} pt${partial ? ` (${paired.length} paired)` : ''}` : '—';
     const cnt = (e: Engine) => (by(e).length ? ` (${by(e).length})` : '');
     const ep = (e: Engine) => (by(e).length ? mean(by(e).map((r) => r.epochs)).toFixed(0) : '—');
     const sec = (e: Engine) => (by(e).length ? `${mean(by(e).map((r) => r.seconds)).toFixed(0)} s` : '—');
@@ -314,7 +317,13 @@ for (const t of [table]) {
     return `| ${key} | ${pct('ours')} | ${pct('torch')} | ${diff} | ${pm(by('ours').map((r) => r.macro_f1), 1, 3)} | ${pm(by('torch').map((r) => r.macro_f1), 1, 3)} | ${ep('ours')} / ${ep('torch')} | ${sec('ours')} / ${sec('torch')} |`;
   };
   for (const [key, rs] of groups) md.push(line(key, rs));
-  if (t === 'loso') md.push(line('**mean over speakers**', rows).replace(/\((\d+)\)/g, '($1 speakers)'));
+  if (t === 'loso') {
+    const speakers = (row: string): string => row.replace(/\((\d+)\)/g, (_, n: string) => `(${n} speaker${n === '1' ? '' : 's'})`);
+    md.push(speakers(line('**mean over speakers**', rows)));
+    // With some folds run on one engine only, the same summary over the speakers both ran.
+    const both = rows.filter((r) => rows.some((o) => o.name === r.name && o.engine !== r.engine));
+    if (both.length && both.length < rows.length) md.push(speakers(line('**mean over the speakers both engines ran**', both)));
+  }
   for (const [key, hs] of histories) {
     if (t === 'loso') continue;
     writeFileSync(join(outRoot, `${t}-${key}.svg`), compareCurvesSvg(`EmoDB ${t}, ${key}: validation accuracy per epoch`, [
