@@ -34,6 +34,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read> scale: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> y: array<vec4f>;
 
+// bn_params: shared with the other batch-norm normalisation shader
+// #include batchnorm_params.wgsl
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
@@ -44,28 +47,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let c = (g % quads) * 4u;
   let b = g / quads;
-  // Channels past C (scalar path) repeat channel C-1 and are never stored.
-  var gm: vec4f;
-  var mu: vec4f;
-  var bt: vec4f;
-  var k: vec4f;
-  if (VEC) {
-    gm = gamma[c >> 2u];
-    mu = mean[c >> 2u];
-    bt = beta[c >> 2u];
-    k = scale[c >> 2u];
-  } else {
-    for (var j = 0u; j < 4u; j++) {
-      let e = min(c + j, p.c - 1u);
-      gm[j] = gamma[e >> 2u][e & 3u];
-      mu[j] = mean[e >> 2u][e & 3u];
-      bt[j] = beta[e >> 2u][e & 3u];
-      k[j] = scale[e >> 2u][e & 3u];
-    }
-  }
-  if (p.from_var != 0u) {
-    k = inverseSqrt(k + p.eps);
-  }
+  let q = bn_params(c);
+  let gm = q.gamma;
+  let mu = q.mean;
+  let bt = q.beta;
+  let k = q.k;
   for (var t = 0u; t < ROWS; t++) {
     let r = b * ROWS + t;
     if (r < p.m) {

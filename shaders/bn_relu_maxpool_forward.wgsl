@@ -63,6 +63,9 @@ fn x4(i: u32, n: u32) -> vec4f {
   return v;
 }
 
+// bn_params: shared with the other batch-norm normalisation shader
+// #include batchnorm_params.wgsl
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
@@ -82,27 +85,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let n = rest / p.od;
   let valid = min(4u, p.c - c); // channels of this invocation
 
-  var gm: vec4f;
-  var mu: vec4f;
-  var bt: vec4f;
-  var k: vec4f;
-  if (VEC) {
-    gm = gamma[c >> 2u];
-    mu = mean[c >> 2u];
-    bt = beta[c >> 2u];
-    k = scale[c >> 2u];
-  } else {
-    for (var j = 0u; j < 4u; j++) {
-      let e = c + select(0u, j, j < valid);
-      gm[j] = gamma[e >> 2u][e & 3u];
-      mu[j] = mean[e >> 2u][e & 3u];
-      bt[j] = beta[e >> 2u][e & 3u];
-      k[j] = scale[e >> 2u][e & 3u];
-    }
-  }
-  if (p.from_var != 0u) {
-    k = inverseSqrt(k + p.eps);
-  }
+  let q = bn_params(c);
+  let gm = q.gamma;
+  let mu = q.mean;
+  let bt = q.beta;
+  let k = q.k;
   let lane = vec4u(0u, 1u, 2u, 3u);
   let o0 = (((n * p.od + od) * p.oh + oh) * p.ow + ow0) * p.c + c;
   for (var t = 0u; t < POS; t++) {
