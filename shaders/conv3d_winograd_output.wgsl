@@ -1,17 +1,21 @@
-// Winograd F(2×2, 3×3), output transform: each tile's 4×4 products m (the GEMMs of
-// conv3d_winograd.ts) back to its 2×2 outputs, Y = Aᵀ m A:
-//   Aᵀ = ⎡1 1  1  0⎤
-//        ⎣0 1 -1 -1⎦
-//   ACCUMULATE = false (forward):         y[n, dd, 2i + a, 2j + b, c]  = Y[a][b] + bias[c]
+// Winograd F(m×m, 3×3), output transform, m = TILE (2 or 4): each tile's α×α products
+// (α = m + 2; the GEMMs of conv3d_winograd.ts) back to its m×m outputs, Y = Aᵀ M A, Aᵀ
+// (m×α) applied to M's columns, then to the rows of the result (fn at):
+//   m = 2:  Aᵀ = ⎡1 1  1  0⎤      m = 4:  Aᵀ = ⎡1 1  1 1  1 0⎤
+//                ⎣0 1 -1 -1⎦                   ⎢0 1 -1 2 -2 0⎥
+//                                              ⎢0 1  1 4  4 0⎥
+//                                              ⎣0 1 -1 8 -8 1⎦
+//   ACCUMULATE = false (forward):         y[n, dd, m·i + a, m·j + b, c]  = Y[a][b] + bias[c]
 //   ACCUMULATE = true (backward_input):   dx[…] += Y[a][b]
-// Outputs past OH or OW (the last tile of an odd size) are not written.
+// Outputs past OH or OW (the last tile of a size that is not a multiple of m) are not written.
 //
-// Layout: m [16, T_pad, C] (ξ-major, as conv3d_winograd_input.wgsl); y [N, D, OH, OW, C]
+// Layout: m [α², T_pad, C] (ξ-major, as conv3d_winograd_input.wgsl); y [N, D, OH, OW, C]
 //         channels-last, C % 4 == 0, bound as vec4; bias [C] (read only when has_bias = 1).
 // Dispatch: one invocation per (tile < T, channel quad), ceil(T·C/4 / WG) in 1-D, folded
 //           into y (grid1d).
 // Bindings: 0 params, 1 m (read), 2 bias (read), 3 y (read_write).
 override WG: u32 = 64;
+override TILE: u32 = 2; // m: outputs per tile side, 2 or 4
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -26,9 +30,22 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
+/** Aᵀ times one column (or row) of α values: m outputs; entries past m are unused. */
+fn at(q: array<vec4f, 6>) -> array<vec4f, 4> {
+  if (TILE == 2u) {
+    return array<vec4f, 4>(q[0] + q[1] + q[2], q[1] - q[2] - q[3], vec4f(0.0), vec4f(0.0));
+  }
+  let sum12 = q[1] + q[2];
+  let dif12 = q[1] - q[2];
+  let sum34 = q[3] + q[4];
+  let dif34 = q[3] - q[4];
+  return array<vec4f, 4>(q[0] + sum12 + sum34, dif12 + 2.0 * dif34, sum12 + 4.0 * sum34, dif12 + 8.0 * dif34 + q[5]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
+  let alpha = TILE + 2u;
   let c4s = p.c / 4u;
   let g = gid.x + gid.y * nwg.x * WG;
   if (g >= p.t * c4s) {
@@ -37,15 +54,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let c4 = g % c4s;
   let t = g / c4s;
   let stride = p.t_pad * c4s;
-  var q: array<vec4f, 16>;
-  for (var k = 0u; k < 16u; k++) {
-    q[k] = m[k * stride + g];
-  }
-  // Rows: e = Aᵀ q (2×4), then columns: Y = e A (2×2).
-  var e: array<vec4f, 8>;
-  for (var s = 0u; s < 4u; s++) {
-    e[s] = q[s] + q[4u + s] + q[8u + s];
-    e[4u + s] = q[4u + s] - q[8u + s] - q[12u + s];
+  // Columns: e = Aᵀ M (m×α), then rows: Y = e A (m×m).
+  var e: array<vec4f, 24>;
+  for (var s = 0u; s < alpha; s++) {
+    var col: array<vec4f, 6>;
+    for (var r = 0u; r < alpha; r++) {
+      col[r] = m[(alpha * r + s) * stride + g];
+    }
+    let z = at(col);
+    for (var a = 0u; a < TILE; a++) {
+      e[alpha * a + s] = z[a];
+    }
   }
   var b = vec4f(0.0);
   if (p.has_bias != 0u) {
@@ -54,23 +73,26 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let j = t % p.tw;
   let i = (t / p.tw) % p.th;
   let nd = t / (p.tw * p.th);
-  for (var a = 0u; a < 2u; a++) {
-    let oh = 2u * i + a;
+  for (var a = 0u; a < TILE; a++) {
+    let oh = TILE * i + a;
     if (oh >= p.oh) {
       continue;
     }
-    let r = 4u * a;
-    let row = array<vec4f, 2>(e[r] + e[r + 1u] + e[r + 2u], e[r + 1u] - e[r + 2u] - e[r + 3u]);
-    for (var bb = 0u; bb < 2u; bb++) {
-      let ow = 2u * j + bb;
+    var row: array<vec4f, 6>;
+    for (var s = 0u; s < alpha; s++) {
+      row[s] = e[alpha * a + s];
+    }
+    let z = at(row);
+    for (var bb = 0u; bb < TILE; bb++) {
+      let ow = TILE * j + bb;
       if (ow >= p.ow) {
         continue;
       }
       let o = ((nd * p.oh + oh) * p.ow + ow) * c4s + c4;
       if (ACCUMULATE) {
-        y[o] += row[bb];
+        y[o] += z[bb];
       } else {
-        y[o] = row[bb] + b;
+        y[o] = z[bb] + b;
       }
     }
   }

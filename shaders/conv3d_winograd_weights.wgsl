@@ -1,11 +1,15 @@
-// Winograd F(2×2, 3×3), kernel transform U = G g Gᵀ of every (input, output) channel
-// pair of a 1×3×3 conv3d kernel (conv3d_winograd.ts):
-//       ⎡ 1    0    0 ⎤
-//   G = ⎢1/2  1/2  1/2⎥     U[ξ = 4a + b] is the (a, b) element of G g Gᵀ.
-//       ⎢1/2 -1/2  1/2⎥
-//       ⎣ 0    0    1 ⎦
-//   FLIP = false (forward):        g[r][s] = w[0, r, s, ci, co],         u [16, Cin, Cout]
-//   FLIP = true (backward_input):  g[r][s] = w[0, 2 − r, 2 − s, ci, co], u [16, Cout, Cin]
+// Winograd F(m×m, 3×3), kernel transform U = G g Gᵀ, m = TILE (2 or 4), of every
+// (input, output) channel pair of a 1×3×3 conv3d kernel (conv3d_winograd.ts); G (α×3,
+// α = m + 2) is applied to g's columns, then to the rows of the result (fn gk):
+//   m = 2:  G = ⎡ 1    0    0 ⎤      m = 4:  G = ⎡ 1/4    0     0  ⎤
+//               ⎢1/2  1/2  1/2⎥                  ⎢-1/6  -1/6  -1/6 ⎥
+//               ⎢1/2 -1/2  1/2⎥                  ⎢-1/6   1/6  -1/6 ⎥
+//               ⎣ 0    0    1 ⎦                  ⎢1/24  1/12   1/6 ⎥
+//                                                ⎢1/24 -1/12   1/6 ⎥
+//                                                ⎣  0     0     1  ⎦
+// U[ξ = α·a + b] is the (a, b) element of G g Gᵀ.
+//   FLIP = false (forward):        g[r][s] = w[0, r, s, ci, co],         u [α², Cin, Cout]
+//   FLIP = true (backward_input):  g[r][s] = w[0, 2 − r, 2 − s, ci, co], u [α², Cout, Cin]
 // (backward_input is the convolution of dy with the flipped, channel-transposed kernel).
 //
 // Layout: w [1, 3, 3, Cin, Cout]; u as above (ξ-major: one [rows, cols] matrix per ξ,
@@ -14,6 +18,7 @@
 //           or the reverse with FLIP), ceil(rows·cols / WG) in 1-D, folded into y (grid1d).
 // Bindings: 0 params {cin, cout, stride: u32}, 1 w (read), 2 u (read_write).
 override WG: u32 = 64;
+override TILE: u32 = 2; // m: outputs per tile side, 2 or 4
 override FLIP: bool = false;
 
 struct Params {
@@ -26,8 +31,18 @@ struct Params {
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> u: array<f32>;
 
+/** G times one column (or row) of 3 taps: α values; entries past α are unused. */
+fn gk(k: array<f32, 3>) -> array<f32, 6> {
+  if (TILE == 2u) {
+    return array<f32, 6>(k[0], 0.5 * (k[0] + k[1] + k[2]), 0.5 * (k[0] - k[1] + k[2]), k[2], 0.0, 0.0);
+  }
+  let even = k[0] / 24.0 + k[2] / 6.0;
+  return array<f32, 6>(k[0] / 4.0, -(k[0] + k[1] + k[2]) / 6.0, -(k[0] - k[1] + k[2]) / 6.0, even + k[1] / 12.0, even - k[1] / 12.0, k[2]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let alpha = TILE + 2u;
   let count = params.cin * params.cout;
   let g = gid.x + gid.y * nwg.x * WG;
   if (g >= count) {
@@ -48,19 +63,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       k[3u * r + s] = w[((rr * 3u + ss) * params.cin + ci) * params.cout + co];
     }
   }
-  // Rows: e = G g (4×3), then columns: U = e Gᵀ (4×4).
-  var e: array<f32, 12>;
+  // Columns: e = G g (α×3), then rows: U = e Gᵀ (α×α).
+  var e: array<f32, 18>;
   for (var s = 0u; s < 3u; s++) {
-    e[s] = k[s];
-    e[3u + s] = 0.5 * (k[s] + k[3u + s] + k[6u + s]);
-    e[6u + s] = 0.5 * (k[s] - k[3u + s] + k[6u + s]);
-    e[9u + s] = k[6u + s];
+    let z = gk(array<f32, 3>(k[s], k[3u + s], k[6u + s]));
+    for (var r = 0u; r < alpha; r++) {
+      e[3u * r + s] = z[r];
+    }
   }
-  for (var r = 0u; r < 4u; r++) {
-    let q = 3u * r;
-    let vals = array<f32, 4>(e[q], 0.5 * (e[q] + e[q + 1u] + e[q + 2u]), 0.5 * (e[q] - e[q + 1u] + e[q + 2u]), e[q + 2u]);
-    for (var b = 0u; b < 4u; b++) {
-      u[(4u * r + b) * params.stride + g] = vals[b];
+  for (var r = 0u; r < alpha; r++) {
+    let z = gk(array<f32, 3>(e[3u * r], e[3u * r + 1u], e[3u * r + 2u]));
+    for (var b = 0u; b < alpha; b++) {
+      u[(alpha * r + b) * params.stride + g] = z[b];
     }
   }
 }

@@ -13,7 +13,7 @@ import {
   type Conv3dShape,
 } from '../src/kernels/conv3d.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
-import { CONV3D_TOL } from '../src/kernels/tolerances.js';
+import { CONV3D_TOL, CONV3D_WINOGRAD4_TOL } from '../src/kernels/tolerances.js';
 import { dot, expectClose, expectGradient, makeRng, uniform } from './util/check.js';
 
 const gpu = await getGpu();
@@ -86,8 +86,15 @@ const CASES: Case[] = [
 // backward_weight runs the device's default.
 // So does the rows kernel where it applies (forward, one input channel, 8-lane shuffles);
 // elsewhere asking for it runs the default.
-// Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the default.
+// Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the
+// default; in both tile sizes, F(2×2, 3×3) and F(4×4, 3×3).
 const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'winograd'];
+type Variant = { label: string; kernel: Conv3dKernel; options: Conv3dOptions };
+const VARIANTS = KERNELS.flatMap((kernel): Variant[] =>
+  kernel === 'winograd'
+    ? ([2, 4] as const).map((tile) => ({ label: `winograd F(${tile}×${tile}, 3×3)`, kernel, options: { kernel, winograd: { tile } } }))
+    : [{ label: kernel, kernel, options: { kernel } }],
+);
 const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
@@ -138,7 +145,9 @@ it('called without a kernel option, a forward with one input channel runs the ro
   }
 });
 
-for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs the float64 reference`, () => {
+for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} kernels on the GPU vs the float64 reference`, () => {
+  // Winograd F(4×4, 3×3)'s forward and backward_input round more (tolerances.ts says why).
+  const tol = options.winograd?.tile === 4 ? { ...TOL, ...CONV3D_WINOGRAD4_TOL } : TOL;
   for (const { name, s, tiles } of CASES) {
     it(name, async () => {
       const yShape = conv3dOutShape(s);
@@ -152,12 +161,12 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
       const dwb = gpu.upload(new Float32Array(w.length));
       const dbb = gpu.upload(new Float32Array(s.cout));
       run(gpu, (r) => {
-        conv3dForward(r, yb, xb, wb, bb, s, { ...tiles, kernel });
-        conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, kernel });
+        conv3dForward(r, yb, xb, wb, bb, s, { ...tiles, ...options });
+        conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, ...options });
         conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, { kernel });
       });
-      expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), TOL.forward);
-      expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), TOL.backward_input);
+      expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), tol.forward);
+      expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), tol.backward_input);
       const ref = conv3dBackwardWeightRef(dy, x, s);
       expectClose(`${name} backward_weight`, await gpu.readF32(dwb, w.length), ref.dw, TOL.backward_weight);
       expectClose(`${name} backward_bias`, await gpu.readF32(dbb, s.cout), ref.db, TOL.backward_bias);
@@ -171,8 +180,8 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
     const w = random(25 * 64, 6);
     const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
     const yb = gpu.upload(new Float32Array(size(conv3dOutShape(s))).fill(NaN));
-    run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s, { kernel }));
-    expectClose('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), TOL.forward);
+    run(gpu, (r) => conv3dForward(r, yb, xb, wb, null, s, options));
+    expectClose('forward, no bias', await gpu.readF32(yb), conv3dForwardRef(x, w, null, s), tol.forward);
   });
 
   it('backward_weight splits a long position reduction across workgroups and sums the partials', async () => {
@@ -202,13 +211,13 @@ for (const kernel of KERNELS) describe(`conv3d ${kernel} kernels on the GPU vs t
     const [xb, wb, dyb, dxb, dwb, dbb] = [x, w, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
     const dw2b = gpu.upload(dw0);
     run(gpu, (r) => {
-      conv3dBackwardInput(r, dxb!, dyb!, wb!, s, { kernel });
+      conv3dBackwardInput(r, dxb!, dyb!, wb!, s, options);
       conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s, { kernel });
       conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s, { kernel });
     });
     const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
     const ref = conv3dBackwardWeightRef(dy, x, s);
-    expectClose('dx += ', await gpu.readF32(dxb!, x.length), dx, TOL.backward_input);
+    expectClose('dx += ', await gpu.readF32(dxb!, x.length), dx, tol.backward_input);
     expectClose('dw += ', await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);
     expectClose('db += ', await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
     expectClose('dw += with db null', await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), TOL.backward_weight);

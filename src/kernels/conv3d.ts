@@ -10,7 +10,7 @@
 //             the default there on shuffle8 devices.
 //   tiled     conv3d_forward_tiled, conv3d_backward_input_tiled: workgroup-memory
 //             implicit GEMMs for GPUs with wide subgroups; a `ser tune` candidate.
-//   winograd  F(2×2, 3×3) for 1×3×3 kernels (conv3d_winograd.ts); a `ser tune` candidate.
+//   winograd  F(2×2, 3×3) or F(4×4, 3×3) for 1×3×3 kernels (conv3d_winograd.ts); a `ser tune` candidate.
 // Both weight kernels write split partial sums that conv3d_backward_reduce adds up.
 // Shapes live in conv3d_shape.ts, blockings in conv3d_blocking.ts, the Winograd path in
 // conv3d_winograd.ts; conv3dPlan picks a dispatch's kernel; this module dispatches
@@ -105,7 +105,7 @@ export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
  * (gpu.conv3dTuning, src/kernels/conv3d_tune.ts), or the defaults.
  */
 function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
-  if (asked.kernel || asked.subgroup || asked.direct || asked.tiled || asked.rows) return asked;
+  if (asked.kernel || asked.subgroup || asked.direct || asked.tiled || asked.rows || asked.winograd) return asked;
   return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
 }
 
@@ -125,7 +125,7 @@ export function conv3dPlan(gpu: Gpu, direction: Conv3dDirection | 'backward_weig
   const shader = forward ? CONV3D_FORWARD.shader : CONV3D_BACKWARD_INPUT.shader;
   let kernel: Conv3dKernel =
     rows && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(gpu, o, shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
-  if (kernel === 'winograd' && !winogradApplies(gpu, s, direction)) kernel = conv3dKernel(gpu);
+  if (kernel === 'winograd' && !winogradApplies(gpu, s, direction, o.winograd?.tile)) kernel = conv3dKernel(gpu);
   return { kernel, options: o };
 }
 
@@ -160,7 +160,7 @@ function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
 export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}): void {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'forward', s, asked);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
-  if (kernel === 'winograd') return conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm);
+  if (kernel === 'winograd') return conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm, o.winograd?.tile);
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
@@ -207,7 +207,7 @@ function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv
   }
 }
 
-/** One of the Winograd path's 16 GEMMs: a 1×1×1 forward on the device's default kernel. */
+/** One of the Winograd path's GEMMs (16 or 36): a 1×1×1 forward on the device's default kernel. */
 const winogradGemm: WinogradGemm = (r, s, buffers) => forwardRun(r, conv3dKernel(r.gpu), {}, s, { ...buffers, b: buffers.w }, false);
 
 /** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
@@ -215,7 +215,7 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
   const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
-  if (kernel === 'winograd') return conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm);
+  if (kernel === 'winograd') return conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile);
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;

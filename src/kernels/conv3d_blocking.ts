@@ -4,6 +4,7 @@
 // positions. docs/PERFORMANCE.md has the measurements behind the choices.
 import type { Gpu } from './gpu-core.js';
 import { conv3dOutShape, type Conv3dShape } from './conv3d_shape.js';
+import type { WinogradTile } from './conv3d_winograd.js';
 
 /**
  * Which set of shaders runs: see the header. `tiled` (forward and backward_input
@@ -65,6 +66,8 @@ export interface Conv3dOptions {
   subgroup?: Conv3dSubgroupTiles;
   tiled?: Conv3dTiledTiles;
   rows?: Conv3dRowsTiles;
+  /** Winograd's output tile side (conv3d_winograd.ts): F(2×2, 3×3) or F(4×4, 3×3). */
+  winograd?: { tile: WinogradTile };
 }
 
 /**

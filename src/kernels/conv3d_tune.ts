@@ -11,7 +11,8 @@
 //             channel block that covers the layer and, for narrow layers, the full 32-channel
 //             one; a few positions-per-invocation each.
 //   rows      forward with one input channel: each loaded tap reused along a row of positions.
-//   winograd  F(2×2, 3×3) for 1×3×3 kernels: transforms and 16 GEMMs on the default kernel.
+//   winograd  F(2×2, 3×3) and F(4×4, 3×3) for 1×3×3 kernels: transforms and 16 or 36 GEMMs
+//             on the default kernel.
 //   direct    the portable kernels, default blocking (also the probe's reference).
 //   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
 //             subgroups where the shuffle kernels do not apply; two tilings.
@@ -63,7 +64,9 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
     const cv = subgroupChannelGroups(channels);
     for (const tw of [16 / cv, 32 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
   }
-  if (winogradApplies(gpu, s, direction)) out.push({ label: 'winograd', options: { kernel: 'winograd' } });
+  for (const tile of [2, 4] as const) {
+    if (winogradApplies(gpu, s, direction, tile)) out.push({ label: `winograd F${tile}`, options: { kernel: 'winograd', winograd: { tile } } });
+  }
   out.push({ label: 'direct', options: { kernel: 'direct', direct: CONV3D_DIRECT_TILES } });
   const t = tiledTilesFor(rows, channels);
   out.push({ label: `tiled ${t.bm}×${t.bn}`, options: { kernel: 'tiled', tiled: t } });

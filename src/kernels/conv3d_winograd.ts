@@ -1,6 +1,6 @@
-// conv3d of a 1×3×3 kernel by Winograd F(2×2, 3×3), forward and backward_input: the
-// kernel, input and output transforms (conv3d_winograd_{weights,input,output}.wgsl)
-// around 16 GEMMs. The GEMMs are 1×1×1 forward convolutions, which conv3d.ts runs on
+// conv3d of a 1×3×3 kernel by Winograd F(m×m, 3×3), m = 2 or 4, forward and
+// backward_input: the kernel, input and output transforms
+// (conv3d_winograd_{weights,input,output}.wgsl) around (m + 2)² GEMMs. The GEMMs are 1×1×1 forward convolutions, which conv3d.ts runs on
 // the device's default kernel and passes in, so this module does not import it.
 // A `ser tune` candidate (src/kernels/conv3d_tune.ts), never a default.
 import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
@@ -30,39 +30,52 @@ export const CONV3D_WINOGRAD_OUTPUT: KernelSpec = {
   outputs: ['y'],
 };
 
-/** Tiles of a Winograd F(2×2, 3×3) convolution whose output is [N, D, OH, OW, C]: T, padded to whole 64s so every ξ slice is bindable. */
-function winogradTiles(n: number, d: number, oh: number, ow: number): { th: number; tw: number; t: number; tPad: number } {
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
+/** Outputs per tile side: F(2×2, 3×3) or F(4×4, 3×3). */
+export type WinogradTile = 2 | 4;
+
+/**
+ * The tile a dispatch asking for Winograd without naming one runs (`ser tune` times both):
+ * F(4×4, 3×3) spends 36 multiply-adds per 16 outputs and channel pair against
+ * F(2×2, 3×3)'s 16 per 4, and transforms 2.25 values per output instead of 4.
+ */
+export const WINOGRAD_DEFAULT_TILE: WinogradTile = 4;
+
+/** Tiles of a Winograd F(m×m, 3×3) convolution whose output is [N, D, OH, OW, C]: T, padded to whole 64s so every ξ slice is bindable. */
+function winogradTiles(tile: WinogradTile, n: number, d: number, oh: number, ow: number): { th: number; tw: number; t: number; tPad: number } {
+  const th = Math.ceil(oh / tile);
+  const tw = Math.ceil(ow / tile);
   const t = n * d * th * tw;
   return { th, tw, t, tPad: Math.ceil(t / 64) * 64 };
 }
 
 /**
- * Whether the Winograd path can run shape `s` in `direction`: a 1×3×3 kernel, channel
- * counts that are multiples of 4, and its transformed tensors ([16, T, C], 4× the
- * activations) within one storage binding.
+ * Whether the Winograd path can run shape `s` in `direction` with `tile`: a 1×3×3
+ * kernel, channel counts that are multiples of 4, and its transformed tensors
+ * ([(m + 2)², T, C]: 4× the activations for m = 2, 2.25× for m = 4) within one
+ * storage binding.
  */
-export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirection): boolean {
+export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirection, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): boolean {
   if (s.kd !== 1 || s.kh !== 3 || s.kw !== 3 || s.cin % 4 !== 0 || s.cout % 4 !== 0) return false;
   const [, od, oh, ow] = direction === 'forward' ? conv3dOutShape(s) : [s.n, s.d, s.h, s.w];
-  const { tPad } = winogradTiles(s.n, od, oh, ow);
+  const { tPad } = winogradTiles(tile, s.n, od, oh, ow);
   const bytes = conv3dSampleBytes(s);
   const limit = Math.min(gpu.maxBindingBytes, gpu.limits.maxBufferSize);
-  return 16 * tPad * Math.max(s.cin, s.cout) * 4 <= limit && s.n * Math.max(bytes.x, bytes.y) <= gpu.maxBindingBytes;
+  return (tile + 2) ** 2 * tPad * Math.max(s.cin, s.cout) * 4 <= limit && s.n * Math.max(bytes.x, bytes.y) <= gpu.maxBindingBytes;
 }
 
 /**
- * conv3d of a 1×3×3 kernel by Winograd F(2×2, 3×3): kernel transform U = G g Gᵀ,
- * input transform V = Bᵀ d B of every 4×4 patch of a 2×2 output tile, 16 GEMMs
- * M_ξ = V_ξ · U_ξ (the device's 1×1×1 forward kernel over [T, C] matrices), output
- * transform Aᵀ M A: 16 multiply-adds per tile and channel pair where direct
- * convolution spends 36. Forward: y = conv(x, w) + b. backward_input: dx += the
+ * conv3d of a 1×3×3 kernel by Winograd F(m×m, 3×3), m = `tile`, α = m + 2: kernel
+ * transform U = G g Gᵀ, input transform V = Bᵀ d B of every α×α patch of an m×m
+ * output tile, α² GEMMs M_ξ = V_ξ · U_ξ (the device's 1×1×1 forward kernel over
+ * [T, C] matrices), output transform Aᵀ M A: α² multiply-adds per tile and channel
+ * pair where direct convolution spends 9m² (16 against 36 for m = 2, 36 against 144
+ * for m = 4). Forward: y = conv(x, w) + b. backward_input: dx += the
  * convolution of dy with the flipped, transposed kernel (pads 2 − p). Winograd
  * reassociates the sums, so results differ from the direct kernels' by float32
- * rounding of the transforms (test/conv3d.test.ts).
+ * rounding of the transforms (test/conv3d.test.ts; m = 4's transforms have larger
+ * coefficients, so its rounding is larger).
  */
-export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPUBuffer, a: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, gemm: WinogradGemm): void {
+export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPUBuffer, a: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, gemm: WinogradGemm, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): void {
   const forward = direction === 'forward';
   const [, od, oh, ow] = conv3dOutShape(s);
   const [, ph, pw] = conv3dPads(s);
@@ -70,25 +83,26 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
   const src = forward ? { d: s.d, h: s.h, w: s.w, c: s.cin } : { d: od, h: oh, w: ow, c: s.cout };
   const dst = forward ? { d: od, h: oh, w: ow, c: s.cout } : { d: s.d, h: s.h, w: s.w, c: s.cin };
   const pads = forward ? [ph, pw] : [s.kh - 1 - ph, s.kw - 1 - pw];
-  const { th, tw, t, tPad } = winogradTiles(s.n, dst.d, dst.h, dst.w);
+  const { th, tw, t, tPad } = winogradTiles(tile, s.n, dst.d, dst.h, dst.w);
+  const xis = (tile + 2) ** 2;
   const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
-  const u = r.pool.acquire(16 * uStride * 4, 'winograd kernel');
-  const v = r.pool.acquire(16 * tPad * src.c * 4, 'winograd input');
-  const m = r.pool.acquire(16 * tPad * dst.c * 4, 'winograd products');
+  const u = r.pool.acquire(xis * uStride * 4, 'winograd kernel');
+  const v = r.pool.acquire(xis * tPad * src.c * 4, 'winograd input');
+  const m = r.pool.acquire(xis * tPad * dst.c * 4, 'winograd products');
   r.dispatch(CONV3D_WINOGRAD_WEIGHTS, {
     params: { cin: s.cin, cout: s.cout, stride: uStride },
     buffers: { w, u },
-    constants: { WG: WINOGRAD_WG, FLIP: forward ? 0 : 1 },
+    constants: { WG: WINOGRAD_WG, TILE: tile, FLIP: forward ? 0 : 1 },
     workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
   });
   r.dispatch(CONV3D_WINOGRAD_INPUT, {
     params: { n: s.n, d: src.d, h: src.h, w: src.w, c: src.c, th, tw, ph: pads[0]!, pw: pads[1]!, t, t_pad: tPad },
     buffers: { a, v },
-    constants: { WG: WINOGRAD_WG },
+    constants: { WG: WINOGRAD_WG, TILE: tile },
     workgroups: grid1d(r.gpu, (tPad * src.c) / 4, WINOGRAD_WG),
   });
   const gemmShape: Conv3dShape = { n: 1, d: 1, h: 1, w: tPad, cin: src.c, cout: dst.c, kd: 1, kh: 1, kw: 1, padding: 'same' };
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < xis; xi++) {
     gemm(r, gemmShape, {
       x: { buffer: v, offset: xi * tPad * src.c * 4, size: tPad * src.c * 4 },
       w: { buffer: u, offset: xi * uStride * 4, size: s.cin * s.cout * 4 },
@@ -98,7 +112,7 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
   r.dispatch(CONV3D_WINOGRAD_OUTPUT, {
     params: { oh: dst.h, ow: dst.w, c: dst.c, th, tw, t, t_pad: tPad, has_bias: b ? 1 : 0 },
     buffers: { m, bias: b ?? u, y: out },
-    constants: { WG: WINOGRAD_WG, ACCUMULATE: forward ? 0 : 1 },
+    constants: { WG: WINOGRAD_WG, TILE: tile, ACCUMULATE: forward ? 0 : 1 },
     workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
   });
   for (const buf of [u, v, m]) r.releaseAfterSubmit(buf);

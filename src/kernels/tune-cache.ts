@@ -1,7 +1,8 @@
 // Where `ser tune`'s choices live between runs (Node only): one JSON file, choices filed
 // per adapter (vendor, architecture, device, description — the driver version is part
 // of lavapipe's and most drivers' description) and per version of the conv3d shaders
-// (a hash of their sources), so a new driver or a changed kernel is tuned afresh.
+// and of the candidate list (a hash of both), so a new driver, a changed kernel or a
+// new candidate is tuned afresh.
 //
 //   $SER_TUNE_CACHE, else $XDG_CACHE_HOME/ser-webgpu/conv3d-tuning.json,
 //   else ~/.cache/ser-webgpu/conv3d-tuning.json
@@ -13,15 +14,22 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Gpu } from './gpu-core.js';
 import type { Conv3dOptions } from './conv3d_blocking.js';
-import { tuneConv3d, type Conv3dTuneResult } from './conv3d_tune.js';
+import { conv3dCandidates, tuneConv3d, type Conv3dTuneResult } from './conv3d_tune.js';
 import { conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
 
 const FORMAT = 1;
 
 /** The shaders whose choice is tuned; a change to any of them invalidates the cache entry. */
 const TUNED_SHADERS = [
-  'conv3d_forward', 'conv3d_forward_subgroup', 'conv3d_forward_tiled',
+  'conv3d_forward', 'conv3d_forward_subgroup', 'conv3d_forward_tiled', 'conv3d_forward_rows',
   'conv3d_backward_input', 'conv3d_backward_input_subgroup', 'conv3d_backward_input_tiled',
+  'conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output',
+];
+
+/** Layer shapes (the report's conv3 and conv1) whose candidate lists enter the hash too. */
+const CANDIDATE_PROBES: Conv3dShape[] = [
+  { n: 8, d: 3, h: 32, w: 15, cin: 128, cout: 256, kd: 1, kh: 3, kw: 3, padding: 'same' },
+  { n: 8, d: 3, h: 128, w: 60, cin: 1, cout: 64, kd: 1, kh: 5, kw: 5, padding: 'same' },
 ];
 
 interface CacheEntry {
@@ -54,6 +62,9 @@ export function adapterKey(gpu: Gpu): string {
 function shaderHash(gpu: Gpu): string {
   const h = createHash('sha256');
   for (const name of TUNED_SHADERS) h.update(gpu.shaderSource(name));
+  for (const s of CANDIDATE_PROBES) {
+    for (const direction of ['forward', 'backward_input'] as const) h.update(JSON.stringify(conv3dCandidates(gpu, direction, s)));
+  }
   return h.digest('hex').slice(0, 16);
 }
 
