@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
-import { conv3dBackwardInput, conv3dForward, conv3dOutShape, conv3dTuneKey, type Conv3dShape } from '../src/kernels/conv3d.js';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, conv3dOutShape, conv3dTuneKey, type Conv3dShape } from '../src/kernels/conv3d.js';
 import { conv3dCandidates, tuneConv3d } from '../src/kernels/conv3d_tune.js';
 import { loadConv3dTuning, saveConv3dTuning, tuneNetwork } from '../src/kernels/tune-cache.js';
 import { convLayerShapes } from '../src/model/architecture.js';
 import { Ser3dCnn } from '../src/model/ser3dcnn.js';
-import { conv3dBackwardInputRef, conv3dForwardRef } from '../src/ref/conv3d.js';
-import { CONV3D_TOL, CONV3D_WINOGRAD4_TOL } from '../src/kernels/tolerances.js';
+import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dForwardRef } from '../src/ref/conv3d.js';
+import { conv3dTolFor } from '../src/kernels/tolerances.js';
 import { expectClose, makeRng, uniform } from './util/check.js';
 
 const gpu = await getGpu();
@@ -56,7 +56,7 @@ describe('tuneConv3d', () => {
         expect(shaders.length, c.label).toBe(3 + (c.options.winograd!.tile + 2) ** 2);
       }
       else expect(shaders, c.label).toEqual([shaderOf[c.options.kernel!]]);
-      expectClose(`forward filed as ${c.label}`, await gpu.readF32(yb, yLen), want, (c.options.winograd?.tile === 4 ? CONV3D_WINOGRAD4_TOL : CONV3D_TOL).forward);
+      expectClose(`forward filed as ${c.label}`, await gpu.readF32(yb, yLen), want, conv3dTolFor(c.options).forward);
     }
     for (const b of [xb, wb, yb]) b.destroy();
   });
@@ -72,8 +72,33 @@ describe('tuneConv3d', () => {
     run(gpu, (rec) => conv3dBackwardInput(rec, dxb, dyb, wb, S));
     const want = conv3dBackwardInputRef(dy, w, S).map((v) => v + 1);
     const filed = gpu.conv3dTuning.get(conv3dTuneKey('backward_input', S));
-    expectClose(`tuned backward_input (${r.winner.label})`, await gpu.readF32(dxb, dxLen), want, (filed?.winograd?.tile === 4 ? CONV3D_WINOGRAD4_TOL : CONV3D_TOL).backward_input);
+    expectClose(`tuned backward_input (${r.winner.label})`, await gpu.readF32(dxb, dxLen), want, conv3dTolFor(filed).backward_input);
     for (const b of [dyb, wb, dxb]) b.destroy();
+  });
+
+  it('backward_weight: every candidate (Winograd included) is timed, and the tuned choice accumulates into dw and db like the reference', async () => {
+    const r = await tuneConv3d(gpu, 'backward_weight', S, { repeats: 1 });
+    expect(r.candidates.map((c) => c.label)).toEqual(expect.arrayContaining(['winograd F2', 'winograd F4', 'direct']));
+    expect(r.candidates.every((c) => c.ms !== null)).toBe(true);
+    const rng = makeRng(9);
+    const dy = uniform(rng, conv3dOutShape(S).reduce((a, b) => a * b, 1));
+    const x = uniform(rng, S.n * S.d * S.h * S.w * S.cin);
+    const wLen = 9 * S.cin * S.cout;
+    const ref = conv3dBackwardWeightRef(dy, x, S);
+    for (const c of r.candidates) {
+      gpu.conv3dTuning.set(conv3dTuneKey('backward_weight', S), c.options);
+      const [dyb, xb, dwb, dbb] = [gpu.upload(dy), gpu.upload(x), gpu.upload(new Float32Array(wLen).fill(1)), gpu.upload(new Float32Array(S.cout).fill(1))];
+      const pipeline = vi.spyOn(gpu, 'pipeline');
+      run(gpu, (rec) => conv3dBackwardWeight(rec, dwb, dbb, dyb, xb, S));
+      const shaders = pipeline.mock.calls.map(([shader]) => shader);
+      pipeline.mockRestore();
+      if (c.options.kernel === 'winograd') expect(shaders, c.label).toContain('conv3d_winograd_dw');
+      else expect(shaders, c.label).not.toContain('conv3d_winograd_dw');
+      const tol = conv3dTolFor(c.options);
+      expectClose(`dw filed as ${c.label}`, await gpu.readF32(dwb, wLen), ref.dw.map((v) => v + 1), tol.backward_weight);
+      expectClose(`db filed as ${c.label}`, await gpu.readF32(dbb, S.cout), ref.db.map((v) => v + 1), tol.backward_bias);
+      for (const b of [dyb, xb, dwb, dbb]) b.destroy();
+    }
   });
 
   it('a candidate that fails is recorded with its reason and never chosen; none passing is an error', async () => {
@@ -100,10 +125,10 @@ describe('tuning cache', () => {
   it('saves per adapter and loads back; another shader version or a damaged file loads nothing', async () => {
     const path = tmp();
     const results = await tuneNetwork(gpu, [S], { repeats: 1, path });
-    expect(results.map((r) => r.key)).toEqual([conv3dTuneKey('forward', S), conv3dTuneKey('backward_input', S)]);
+    expect(results.map((r) => r.key)).toEqual([conv3dTuneKey('forward', S), conv3dTuneKey('backward_input', S), conv3dTuneKey('backward_weight', S)]);
     const chosen = new Map(gpu.conv3dTuning);
     gpu.conv3dTuning.clear();
-    expect(loadConv3dTuning(gpu, path)).toBe(2);
+    expect(loadConv3dTuning(gpu, path)).toBe(3);
     expect(new Map(gpu.conv3dTuning)).toEqual(chosen);
 
     // A change to any tuned shader, the rows and Winograd ones included, is tuned afresh.
@@ -114,7 +139,7 @@ describe('tuning cache', () => {
       expect(loadConv3dTuning(gpu, path), name).toBe(0);
       changed.mockRestore();
     }
-    expect(loadConv3dTuning(gpu, path)).toBe(2);
+    expect(loadConv3dTuning(gpu, path)).toBe(3);
 
     // Tuned shapes are skipped unless forced.
     expect(await tuneNetwork(gpu, [S], { repeats: 1, path })).toEqual([]);
@@ -133,7 +158,7 @@ describe('tuning cache', () => {
     // Saving over a damaged file starts it afresh.
     saveConv3dTuning(gpu, results, path);
     gpu.conv3dTuning.clear();
-    expect(loadConv3dTuning(gpu, path)).toBe(2);
+    expect(loadConv3dTuning(gpu, path)).toBe(3);
   });
 });
 

@@ -16,7 +16,7 @@ import { adamUpdate } from '../kernels/adam.js';
 import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, batchnormStatistics, type BatchnormShape } from '../kernels/batchnorm.js';
 import { bnReluMaxpoolBackward, bnReluMaxpoolForward, type BnReluMaxpoolShape } from '../kernels/bn_relu_maxpool.js';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout.js';
-import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, conv3dOutShape, type Conv3dDirection, type Conv3dKernel, type Conv3dShape } from '../kernels/conv3d.js';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, conv3dOutShape, type Conv3dPass, type Conv3dShape } from '../kernels/conv3d.js';
 import { conv3dCandidates } from '../kernels/conv3d_tune.js';
 import { MelFrontend, type FrontendSettings, type StftPath } from '../dsp/frontend.js';
 import { axpyRef } from '../ref/axpy.js';
@@ -36,7 +36,7 @@ import {
   AXPY_TOL,
   BATCHNORM_TOL,
   BN_RELU_MAXPOOL_TOL,
-  CONV3D_TOL,
+  conv3dTolFor,
   DENSE_TOL,
   DROPOUT_TOL,
   GAP_TOL,
@@ -315,8 +315,8 @@ async function conv3dCase(c: CheckContext, s: Conv3dShape) {
   };
 }
 
-/** forward or backward_input with every kernel and blocking `ser tune` may choose for the shape (conv3dCandidates). */
-function conv3dCandidatesCheck(direction: Conv3dDirection): OpCheck {
+/** One pass with every kernel and blocking `ser tune` may choose for the shape (conv3dCandidates); backward_weight with the bias gradient. */
+function conv3dCandidatesCheck(direction: Conv3dPass): OpCheck {
   return {
     op: `conv3d ${direction}, every tune candidate`,
     async run(c: CheckContext) {
@@ -327,29 +327,18 @@ function conv3dCandidatesCheck(direction: Conv3dDirection): OpCheck {
           if (direction === 'forward') {
             const yb = c.output(k.yLen);
             run(c.gpu, (r) => conv3dForward(r, yb, xb, wb, bb, s, cand.options));
-            c.close(`${cand.label}, ${k.label}`, await c.read(yb, k.yLen), k.ref.y, CONV3D_TOL.forward);
-          } else {
+            c.close(`${cand.label}, ${k.label}`, await c.read(yb, k.yLen), k.ref.y, conv3dTolFor(cand.options).forward);
+          } else if (direction === 'backward_input') {
             const dxb = c.upload(new Float32Array(k.xLen));
             run(c.gpu, (r) => conv3dBackwardInput(r, dxb, dyb, wb, s, cand.options));
-            c.close(`${cand.label}, ${k.label}`, await c.read(dxb, k.xLen), k.ref.dx, CONV3D_TOL.backward_input);
+            c.close(`${cand.label}, ${k.label}`, await c.read(dxb, k.xLen), k.ref.dx, conv3dTolFor(cand.options).backward_input);
+          } else {
+            const [dwb, dbb] = [c.upload(new Float32Array(k.ref.dw.length)), c.upload(new Float32Array(s.cout))];
+            run(c.gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, cand.options));
+            c.close(`dw, ${cand.label}, ${k.label}`, await c.read(dwb, k.ref.dw.length), k.ref.dw, conv3dTolFor(cand.options).backward_weight);
+            c.close(`db, ${cand.label}, ${k.label}`, await c.read(dbb, s.cout), k.ref.db, conv3dTolFor(cand.options).backward_bias);
           }
         }
-      }
-    },
-  };
-}
-
-/** backward_weight and the bias gradient with one kernel. */
-function conv3dWeightCheck(kernel: Conv3dKernel): OpCheck {
-  return {
-    op: `conv3d backward_weight, ${kernel} kernel`,
-    async run(c: CheckContext) {
-      for (const s of CONV_SHAPES) {
-        const k = await conv3dCase(c, s);
-        const [dwb, dbb] = [c.upload(new Float32Array(k.ref.dw.length)), c.upload(new Float32Array(s.cout))];
-        run(c.gpu, (r) => conv3dBackwardWeight(r, dwb, dbb, k.buffers.dyb, k.buffers.xb, s, { kernel }));
-        c.close(`dw, ${k.label}`, await c.read(dwb, k.ref.dw.length), k.ref.dw, CONV3D_TOL.backward_weight);
-        c.close(`db, ${k.label}`, await c.read(dbb, s.cout), k.ref.db, CONV3D_TOL.backward_bias);
       }
     },
   };
@@ -388,8 +377,6 @@ function melCheck(path: StftPath): OpCheck {
 
 /** Every op, with every conv3d kernel and blocking this device may run and each STFT path that fits it. */
 export function opChecks(gpu: Gpu): OpCheck[] {
-  // The kernels with a backward_weight of their own; asked for another, backward_weight runs the default.
-  const weightKernels: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct'] : ['direct'];
   const paths: StftPath[] = new MelFrontend(gpu).stftPath === 'fused' ? ['fused', 'staged'] : ['staged'];
   return [
     axpyCheck,
@@ -404,7 +391,7 @@ export function opChecks(gpu: Gpu): OpCheck[] {
     dropoutCheck,
     conv3dCandidatesCheck('forward'),
     conv3dCandidatesCheck('backward_input'),
-    ...weightKernels.map(conv3dWeightCheck),
+    conv3dCandidatesCheck('backward_weight'),
     ...paths.map(melCheck),
   ];
 }

@@ -21,9 +21,9 @@
 //   backward_weight  [dW; db][K+1, Cout] += A_x^T[K+1, M] · dY[M, Cout] (a ones row gives db), split over M
 import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import type { Binding } from './binding.js';
-import { conv3dOutShape, conv3dPads, conv3dSampleBytes as sampleBytes, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import { conv3dOutShape, conv3dPads, conv3dSampleBytes as sampleBytes, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
 import type { Gpu } from './gpu-core.js';
-import { conv3dWinograd, winogradApplies, type WinogradGemm } from './conv3d_winograd.js';
+import { conv3dWinograd, conv3dWinogradBackwardWeight, winogradApplies, type WinogradGemm, type WinogradWeightGemm } from './conv3d_winograd.js';
 import {
   CONV3D_DIRECT_TILES,
   CONV3D_WEIGHT_BLOCK,
@@ -104,21 +104,26 @@ export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
  * and blocking `ser tune` measured fastest for this layer shape on this device
  * (gpu.conv3dTuning, src/kernels/conv3d_tune.ts), or the defaults.
  */
-function tunedOptions(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
+function tunedOptions(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Conv3dOptions): Conv3dOptions {
   if (asked.kernel || asked.subgroup || asked.direct || asked.tiled || asked.rows || asked.winograd) return asked;
   return gpu.conv3dTuning.get(conv3dTuneKey(direction, s)) ?? asked;
 }
 
 /**
  * The kernel and options a dispatch runs: those asked for; when none were, the kernel
- * and blocking `ser tune` measured fastest for this layer (backward_weight is not
- * tuned); else the device's default, which for a forward with one input channel is
- * the rows kernel. A kernel that cannot run the shape or direction (Winograd off 1×3×3
- * kernels or channels in fours, rows off one input channel, tiled, rows or Winograd for
- * backward_weight) falls back to the device's default.
+ * and blocking `ser tune` measured fastest for this layer; else the device's default,
+ * which for a forward with one input channel is the rows kernel. A kernel that cannot
+ * run the shape or direction (Winograd off 1×3×3 kernels or channels in fours, rows off
+ * one input channel, tiled or rows for backward_weight) falls back to the device's
+ * default.
  */
-export function conv3dPlan(gpu: Gpu, direction: Conv3dDirection | 'backward_weight', s: Conv3dShape, asked: Conv3dOptions = {}): { kernel: Conv3dKernel; options: Conv3dOptions } {
-  if (direction === 'backward_weight') return { kernel: chooseKernel(gpu, asked, CONV3D_BACKWARD_WEIGHT.shader), options: asked };
+export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Conv3dOptions = {}): { kernel: Conv3dKernel; options: Conv3dOptions } {
+  if (direction === 'backward_weight') {
+    const o = tunedOptions(gpu, direction, s, asked);
+    let kernel = chooseKernel(gpu, o, CONV3D_BACKWARD_WEIGHT.shader, ['subgroup', 'direct', 'winograd']);
+    if (kernel === 'winograd' && !winogradApplies(gpu, s, 'forward', o.winograd?.tile)) kernel = conv3dKernel(gpu);
+    return { kernel, options: o };
+  }
   const o = tunedOptions(gpu, direction, s, asked);
   const forward = direction === 'forward';
   const rows = forward && rowsApplies(gpu, s);
@@ -130,7 +135,7 @@ export function conv3dPlan(gpu: Gpu, direction: Conv3dDirection | 'backward_weig
 }
 
 /** The kernel set a dispatch asking for no kernel runs (conv3dPlan's choice; the benchmark names it). */
-export function conv3dKernelFor(gpu: Gpu, direction: Conv3dDirection | 'backward_weight', s: Conv3dShape): Conv3dKernel {
+export function conv3dKernelFor(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): Conv3dKernel {
   return conv3dPlan(gpu, direction, s).kernel;
 }
 
@@ -252,54 +257,61 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
  * dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the
  * forward input x. Sliced batches (see conv3dForward) add their sums in turn.
  */
-export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, o: Conv3dOptions = {}): void {
-  const [, od, oh, ow] = conv3dOutShape(s);
-  const k = s.kd * s.kh * s.kw * s.cin;
-  const rows = k + 1;
-  const { kernel } = conv3dPlan(r.gpu, 'backward_weight', s, o);
+export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+  const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_weight', s, asked);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
-  const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
+  if (kernel === 'winograd') return conv3dWinogradBackwardWeight(r, dw, db, dy, x, s, winogradWeightGemm, o.winograd?.tile);
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
-    const sliced = { ...s, n: run.count };
-    const m = run.count * od * oh * ow;
-    const buffers = { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x) };
-    const maxPerDim = r.gpu.limits.maxComputeWorkgroupsPerDimension;
-    if (kernel === 'subgroup') {
-      const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
-      // 8 or 16 output channels: tiles of 8 or 16 channels (CV 2 or 4) instead of 32.
-      const cv = subgroupChannelGroups(s.cout);
-      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim, { rows: tile, cols: 4 * cv, positions });
-      const [cblocks, rblocks] = [Math.ceil(s.cout / (4 * cv)), Math.ceil(rows / tile)];
-      // Four groups of 8 lanes per workgroup, unless there are fewer tiles than that.
-      const groups = cblocks * rblocks >= 4 ? 4 : 1;
-      const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
-      r.dispatch(CONV3D_BACKWARD_WEIGHT_SUBGROUP, {
-        params: { ...geometry(sliced), m, k, chunk: tilesPerSplit * positions, cblocks, rblocks },
-        buffers: { ...buffers, partial },
-        constants: { GROUPS: groups, CV: cv, ...vec },
-        workgroups: [Math.ceil((cblocks * rblocks) / groups), splits],
-      });
-      conv3dReducePartials(r, dw, db, partial, splits, s);
-    } else {
-      const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
-      const { splits, tilesPerSplit } = conv3dWeightSplits(sliced, maxPerDim);
-      const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
-      r.dispatch(CONV3D_BACKWARD_WEIGHT, {
-        params: { ...geometry(sliced), m, k, tiles_per_split: tilesPerSplit },
-        buffers: { ...buffers, partial },
-        constants: { WG: wg, TK: tk, PT: pt, ...vec },
-        workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
-      });
-      conv3dReducePartials(r, dw, db, partial, splits, s);
-    }
+    backwardWeightRun(r, kernel, { ...s, n: run.count }, { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x) }, dw, db);
   }
 }
 
-/** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; releases `partial` after submission. */
-export function conv3dReducePartials(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, partial: GPUBuffer, splits: number, s: Conv3dShape): void {
+/** One backward_weight over bindings that hold shape `s` whole (a run of samples, or one GEMM of the Winograd path): partials, then their sums added into dw and db. */
+function backwardWeightRun(r: Recorder, kernel: Conv3dKernel, s: Conv3dShape, buffers: Record<'dy' | 'x', Binding>, dw: Binding, db: Binding | null): void {
+  const [, od, oh, ow] = conv3dOutShape(s);
   const k = s.kd * s.kh * s.kw * s.cin;
-  const reduce = (out: GPUBuffer, base: number, n: number): void =>
+  const rows = k + 1;
+  const m = s.n * od * oh * ow;
+  const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
+  const maxPerDim = r.gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (kernel === 'subgroup') {
+    const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
+    // 8 or 16 output channels: tiles of 8 or 16 channels (CV 2 or 4) instead of 32.
+    const cv = subgroupChannelGroups(s.cout);
+    const { splits, tilesPerSplit } = conv3dWeightSplits(s, maxPerDim, { rows: tile, cols: 4 * cv, positions });
+    const [cblocks, rblocks] = [Math.ceil(s.cout / (4 * cv)), Math.ceil(rows / tile)];
+    // Four groups of 8 lanes per workgroup, unless there are fewer tiles than that.
+    const groups = cblocks * rblocks >= 4 ? 4 : 1;
+    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+    r.dispatch(CONV3D_BACKWARD_WEIGHT_SUBGROUP, {
+      params: { ...geometry(s), m, k, chunk: tilesPerSplit * positions, cblocks, rblocks },
+      buffers: { ...buffers, partial },
+      constants: { GROUPS: groups, CV: cv, ...vec },
+      workgroups: [Math.ceil((cblocks * rblocks) / groups), splits],
+    });
+    conv3dReducePartials(r, dw, db, partial, splits, s);
+  } else {
+    const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
+    const { splits, tilesPerSplit } = conv3dWeightSplits(s, maxPerDim);
+    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+    r.dispatch(CONV3D_BACKWARD_WEIGHT, {
+      params: { ...geometry(s), m, k, tiles_per_split: tilesPerSplit },
+      buffers: { ...buffers, partial },
+      constants: { WG: wg, TK: tk, PT: pt, ...vec },
+      workgroups: [Math.ceil(s.cout / (4 * wg)), Math.ceil(rows / tk), splits],
+    });
+    conv3dReducePartials(r, dw, db, partial, splits, s);
+  }
+}
+
+/** One of the Winograd backward_weight's GEMMs (16 or 36): a 1×1×1 backward_weight on the device's default kernel. */
+const winogradWeightGemm: WinogradWeightGemm = (r, s, b) => backwardWeightRun(r, conv3dKernel(r.gpu), s, { dy: b.dy, x: b.x }, b.dw, b.db);
+
+/** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; releases `partial` after submission. */
+export function conv3dReducePartials(r: Recorder, dw: Binding, db: Binding | null, partial: GPUBuffer, splits: number, s: Conv3dShape): void {
+  const k = s.kd * s.kh * s.kw * s.cin;
+  const reduce = (out: Binding, base: number, n: number): void =>
     r.dispatch(CONV3D_BACKWARD_REDUCE, {
       params: { n, splits, stride: (k + 1) * s.cout, base },
       buffers: { partial, out },

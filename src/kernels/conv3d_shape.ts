@@ -36,15 +36,18 @@ export function conv3dFlops(s: Conv3dShape): number {
   return 2 * n * od * oh * ow * cout * s.kd * s.kh * s.kw * s.cin;
 }
 
-/** The two directions whose kernel and blocking `ser tune` chooses per layer shape. */
+/** The two directions that are convolutions of an activation (forward, and backward_input of dy with the flipped kernel). */
 export type Conv3dDirection = 'forward' | 'backward_input';
+
+/** The three passes whose kernel `ser tune` chooses per layer shape (and blocking, for the first two). */
+export type Conv3dPass = Conv3dDirection | 'backward_weight';
 
 /**
  * A layer shape as `ser tune` files its choice: everything but the batch, since the
  * blocking measured fastest at one batch size serves the others (the position count
  * scales, the per-invocation work does not).
  */
-export function conv3dTuneKey(direction: Conv3dDirection, s: Conv3dShape): string {
+export function conv3dTuneKey(direction: Conv3dPass, s: Conv3dShape): string {
   return `${direction} ${s.d}×${s.h}×${s.w}×${s.cin}→${s.cout} ${s.kd}×${s.kh}×${s.kw} ${s.padding}`;
 }
 

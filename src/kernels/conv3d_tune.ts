@@ -1,5 +1,5 @@
 // Kernel choice by measurement (`ser tune`): for each conv3d layer shape and
-// direction (forward, backward_input), every candidate kernel and blocking is first
+// pass (forward, backward_input, backward_weight), every candidate kernel and blocking is first
 // checked against the portable direct kernel on the same random data (the correctness
 // probe), then timed on the GPU; the fastest that passed is filed under the shape's
 // key (conv3dTuneKey) in gpu.conv3dTuning, which the dispatchers in conv3d.ts consult
@@ -12,14 +12,16 @@
 //             one; a few positions-per-invocation each.
 //   rows      forward with one input channel: each loaded tap reused along a row of positions.
 //   winograd  F(2×2, 3×3) and F(4×4, 3×3) for 1×3×3 kernels: transforms and 16 or 36 GEMMs
-//             on the default kernel.
+//             on the default kernel (backward_weight too).
+// backward_weight has one blocking per kernel: its candidates are subgroup, direct and
+// Winograd.
 //   direct    the portable kernels, default blocking (also the probe's reference).
 //   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
 //             subgroups where the shuffle kernels do not apply; two tilings.
 import { run, timeRecorded, type Recorder } from './kernel.js';
-import { conv3dOutShape, conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import { conv3dOutShape, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
 import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
-import { conv3dBackwardInput, conv3dForward, winogradApplies } from './conv3d.js';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 import { Rng } from '../util/rng.js';
 
@@ -38,7 +40,7 @@ export interface Conv3dCandidateResult extends Conv3dCandidate {
 
 export interface Conv3dTuneResult {
   key: string;
-  direction: Conv3dDirection;
+  direction: Conv3dPass;
   shape: Conv3dShape;
   candidates: Conv3dCandidateResult[];
   /** The fastest candidate that passed its probe. */
@@ -47,8 +49,16 @@ export interface Conv3dTuneResult {
   baseline: { label: string; ms: number | null };
 }
 
-/** The candidates for one layer shape and direction on this device. */
-export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): Conv3dCandidate[] {
+/** The candidates for one layer shape and pass on this device. */
+export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): Conv3dCandidate[] {
+  if (direction === 'backward_weight') {
+    const out: Conv3dCandidate[] = gpu.features.shuffle8 ? [{ label: 'subgroup', options: { kernel: 'subgroup' } }] : [];
+    for (const tile of [2, 4] as const) {
+      if (winogradApplies(gpu, s, 'forward', tile)) out.push({ label: `winograd F${tile}`, options: { kernel: 'winograd', winograd: { tile } } });
+    }
+    out.push({ label: 'direct', options: { kernel: 'direct' } });
+    return out;
+  }
   const channels = direction === 'forward' ? s.cout : s.cin;
   const [, od, oh, ow] = conv3dOutShape(s);
   const rows = direction === 'forward' ? s.n * od * oh * ow : s.n * s.d * s.h * s.w;
@@ -78,8 +88,9 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
 }
 
 /** The label of the kernel and blocking that run untuned (the dispatchers' defaults). */
-function defaultLabel(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): string {
+function defaultLabel(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): string {
   if (!gpu.features.shuffle8) return 'direct';
+  if (direction === 'backward_weight') return 'subgroup';
   if (direction === 'forward' && rowsApplies(gpu, s)) {
     const r = rowsTilesFor(s.cout);
     return `rows cv${r.cv} tw${r.tw}`;
@@ -88,27 +99,31 @@ function defaultLabel(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape): str
   return `subgroup cv${t.cv} tp${t.tp}`;
 }
 
-function dispatchOf(direction: Conv3dDirection, s: Conv3dShape, b: Buffers, o: Conv3dOptions): (r: Recorder) => void {
-  return direction === 'forward' ? (r) => conv3dForward(r, b.out, b.a, b.w, null, s, o) : (r) => conv3dBackwardInput(r, b.out, b.a, b.w, s, o);
+function dispatchOf(direction: Conv3dPass, s: Conv3dShape, b: Buffers, o: Conv3dOptions): (r: Recorder) => void {
+  if (direction === 'forward') return (r) => conv3dForward(r, b.out, b.a, b.b, null, s, o);
+  if (direction === 'backward_input') return (r) => conv3dBackwardInput(r, b.out, b.a, b.b, s, o);
+  return (r) => conv3dBackwardWeight(r, b.out, null, b.a, b.b, s, o);
 }
 
+/** The pass's two operands and its output: forward x, w → y; backward_input dy, w → dx; backward_weight dy, x → dw. */
 interface Buffers {
   a: GPUBuffer;
-  w: GPUBuffer;
+  b: GPUBuffer;
   out: GPUBuffer;
   outLength: number;
 }
 
-function randomBuffers(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, seed: number): Buffers {
+function randomBuffers(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, seed: number): Buffers {
   const [, od, oh, ow] = conv3dOutShape(s);
   const xLen = s.n * s.d * s.h * s.w * s.cin;
   const yLen = s.n * od * oh * ow * s.cout;
+  const wLen = s.kd * s.kh * s.kw * s.cin * s.cout;
   const rng = new Rng(seed);
   const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-  const [aLen, outLength] = direction === 'forward' ? [xLen, yLen] : [yLen, xLen];
+  const [aLen, bLen, outLength] = direction === 'forward' ? [xLen, wLen, yLen] : direction === 'backward_input' ? [yLen, wLen, xLen] : [yLen, xLen, wLen];
   return {
     a: gpu.upload(rand(aLen), 'tune input'),
-    w: gpu.upload(rand(s.kd * s.kh * s.kw * s.cin * s.cout), 'tune weights'),
+    b: gpu.upload(rand(bLen), 'tune operand'),
     out: gpu.upload(new Float32Array(outLength), 'tune output'),
     outLength,
   };
@@ -132,10 +147,10 @@ const SLOW_FACTOR = 3;
 export const TUNE_PROBE_TOLERANCE = 1e-4;
 
 /**
- * Outputs of `o` on the probe data, or the error it raised. backward_input
- * accumulates, so the output is cleared first.
+ * Outputs of `o` on the probe data, or the error it raised. The backward passes
+ * accumulate, so the output is cleared first.
  */
-async function probeOutput(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, b: Buffers, o: Conv3dOptions): Promise<Float32Array> {
+async function probeOutput(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, b: Buffers, o: Conv3dOptions): Promise<Float32Array> {
   run(gpu, (r) => {
     r.clear(b.out);
     dispatchOf(direction, s, b, o)(r);
@@ -157,7 +172,7 @@ export interface TuneOptions {
  * Probes and times every candidate for one layer shape (at its batch `s.n`; the probe
  * runs at batch 1) and files the winner in gpu.conv3dTuning.
  */
-export async function tuneConv3d(gpu: Gpu, direction: Conv3dDirection, s: Conv3dShape, opts: TuneOptions = {}): Promise<Conv3dTuneResult> {
+export async function tuneConv3d(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, opts: TuneOptions = {}): Promise<Conv3dTuneResult> {
   const repeats = opts.repeats ?? 3;
   const probeShape = { ...s, n: 1 };
   const probe = randomBuffers(gpu, direction, probeShape, 1);
@@ -192,7 +207,7 @@ export async function tuneConv3d(gpu: Gpu, direction: Conv3dDirection, s: Conv3d
       }
     }
   } finally {
-    for (const b of [probe, timing]) for (const buf of [b.a, b.w, b.out]) buf.destroy();
+    for (const x of [probe, timing]) for (const buf of [x.a, x.b, x.out]) buf.destroy();
   }
   const passed = candidates.filter((c): c is Conv3dCandidateResult & { ms: number } => c.ms !== null);
   if (passed.length === 0) throw new Error(`ser tune: no conv3d kernel passed its probe for ${conv3dTuneKey(direction, s)} (${candidates.map((c) => `${c.label}: ${c.error}`).join('; ')})`);

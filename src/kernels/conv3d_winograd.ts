@@ -11,6 +11,12 @@ import type { Gpu } from './gpu-core.js';
 /** Runs M = V · U over bindings holding [T, Cin] (x), [Cin, Cout] (w) and [T, Cout] (y) as a 1×1×1 forward of shape `s`. */
 export type WinogradGemm = (r: Recorder, s: Conv3dShape, buffers: Record<'x' | 'w' | 'y', Binding>) => void;
 
+/**
+ * Runs dU += Vᵀ · Ŷ over bindings holding [T, Cin] (x), [T, Cout] (dy) and [Cin, Cout]
+ * (dw) as a 1×1×1 backward_weight of shape `s`, and db += Ŷ's column sums unless db is null.
+ */
+export type WinogradWeightGemm = (r: Recorder, s: Conv3dShape, buffers: { x: Binding; dy: Binding; dw: Binding; db: Binding | null }) => void;
+
 export const CONV3D_WINOGRAD_INPUT: KernelSpec = {
   shader: 'conv3d_winograd_input',
   params: ['n', 'd', 'h', 'w', 'c', 'th', 'tw', 'ph', 'pw', 't', 't_pad'].map((f) => [f, 'u32'] as const),
@@ -22,6 +28,18 @@ export const CONV3D_WINOGRAD_WEIGHTS: KernelSpec = {
   params: [['cin', 'u32'], ['cout', 'u32'], ['stride', 'u32']],
   inputs: ['w'],
   outputs: ['u'],
+};
+export const CONV3D_WINOGRAD_DY: KernelSpec = {
+  shader: 'conv3d_winograd_dy',
+  params: ['oh', 'ow', 'c', 'th', 'tw', 't', 't_pad'].map((f) => [f, 'u32'] as const),
+  inputs: ['dy'],
+  outputs: ['g'],
+};
+export const CONV3D_WINOGRAD_DW: KernelSpec = {
+  shader: 'conv3d_winograd_dw',
+  params: [['cin', 'u32'], ['cout', 'u32'], ['stride', 'u32']],
+  inputs: ['du'],
+  outputs: ['dw'],
 };
 export const CONV3D_WINOGRAD_OUTPUT: KernelSpec = {
   shader: 'conv3d_winograd_output',
@@ -116,6 +134,56 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
     workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
   });
   for (const buf of [u, v, m]) r.releaseAfterSubmit(buf);
+}
+
+/**
+ * backward_weight of a 1×3×3 kernel by Winograd F(m×m, 3×3): the forward's output is
+ * Y = Aᵀ [U ⊙ V] A summed over input channels, so with Ŷ = A dy Aᵀ (d(loss)/dM, the
+ * gradient lifted into the transform domain) the kernel's gradient there is
+ * dU_ξ = V_ξᵀ · Ŷ_ξ, α² GEMMs over the tiles (the device's 1×1×1 backward_weight kernel
+ * over [T, C] matrices), and dw += Gᵀ dU G. A's second row sums a tile, so db is the
+ * column sums of Ŷ at ξ = α + 1, which that GEMM adds on its own. α² multiply-adds per
+ * tile and channel pair where the direct kernels spend 9m².
+ */
+export function conv3dWinogradBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, gemm: WinogradWeightGemm, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): void {
+  const [, od, oh, ow] = conv3dOutShape(s);
+  const [, ph, pw] = conv3dPads(s);
+  const { th, tw, t, tPad } = winogradTiles(tile, s.n, od, oh, ow);
+  const alpha = tile + 2;
+  const xis = alpha * alpha;
+  const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
+  const v = r.pool.acquire(xis * tPad * s.cin * 4, 'winograd input');
+  const g = r.pool.acquire(xis * tPad * s.cout * 4, 'winograd gradient');
+  const du = r.pool.acquire(xis * uStride * 4, 'winograd kernel gradient');
+  r.dispatch(CONV3D_WINOGRAD_INPUT, {
+    params: { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin, th, tw, ph, pw, t, t_pad: tPad },
+    buffers: { a: x, v },
+    constants: { WG: WINOGRAD_WG, TILE: tile },
+    workgroups: grid1d(r.gpu, (tPad * s.cin) / 4, WINOGRAD_WG),
+  });
+  r.dispatch(CONV3D_WINOGRAD_DY, {
+    params: { oh, ow, c: s.cout, th, tw, t, t_pad: tPad },
+    buffers: { dy, g },
+    constants: { WG: WINOGRAD_WG, TILE: tile },
+    workgroups: grid1d(r.gpu, (tPad * s.cout) / 4, WINOGRAD_WG),
+  });
+  r.clear(du);
+  const gemmShape: Conv3dShape = { n: 1, d: 1, h: 1, w: tPad, cin: s.cin, cout: s.cout, kd: 1, kh: 1, kw: 1, padding: 'same' };
+  for (let xi = 0; xi < xis; xi++) {
+    gemm(r, gemmShape, {
+      x: { buffer: v, offset: xi * tPad * s.cin * 4, size: tPad * s.cin * 4 },
+      dy: { buffer: g, offset: xi * tPad * s.cout * 4, size: tPad * s.cout * 4 },
+      dw: { buffer: du, offset: xi * uStride * 4, size: s.cin * s.cout * 4 },
+      db: xi === alpha + 1 ? db : null,
+    });
+  }
+  r.dispatch(CONV3D_WINOGRAD_DW, {
+    params: { cin: s.cin, cout: s.cout, stride: uStride },
+    buffers: { du, dw },
+    constants: { WG: WINOGRAD_WG, TILE: tile },
+    workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
+  });
+  for (const buf of [v, g, du]) r.releaseAfterSubmit(buf);
 }
 
 const WINOGRAD_WG = 64;

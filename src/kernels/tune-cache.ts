@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { Gpu } from './gpu-core.js';
 import type { Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dCandidates, tuneConv3d, type Conv3dTuneResult } from './conv3d_tune.js';
-import { conv3dTuneKey, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
+import { conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
 
 const FORMAT = 1;
 
@@ -23,7 +23,8 @@ const FORMAT = 1;
 const TUNED_SHADERS = [
   'conv3d_forward', 'conv3d_forward_subgroup', 'conv3d_forward_tiled', 'conv3d_forward_rows',
   'conv3d_backward_input', 'conv3d_backward_input_subgroup', 'conv3d_backward_input_tiled',
-  'conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output',
+  'conv3d_backward_weight', 'conv3d_backward_weight_subgroup',
+  'conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw',
 ];
 
 /** Layer shapes (the report's conv3 and conv1) whose candidate lists enter the hash too. */
@@ -63,7 +64,7 @@ function shaderHash(gpu: Gpu): string {
   const h = createHash('sha256');
   for (const name of TUNED_SHADERS) h.update(gpu.shaderSource(name));
   for (const s of CANDIDATE_PROBES) {
-    for (const direction of ['forward', 'backward_input'] as const) h.update(JSON.stringify(conv3dCandidates(gpu, direction, s)));
+    for (const direction of ['forward', 'backward_input', 'backward_weight'] as const) h.update(JSON.stringify(conv3dCandidates(gpu, direction, s)));
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -121,14 +122,14 @@ export interface TuneNetworkOptions {
 }
 
 /**
- * Tunes every conv3d layer of `shapes` in both directions (those without a choice
+ * Tunes every conv3d layer of `shapes` in its three passes (those without a choice
  * for this adapter unless `force`), files the winners in gpu.conv3dTuning and saves
  * them to the cache. Returns the results of the shapes it tuned.
  */
 export async function tuneNetwork(gpu: Gpu, shapes: Conv3dShape[], opts: TuneNetworkOptions = {}): Promise<Conv3dTuneResult[]> {
-  const jobs: { direction: Conv3dDirection; s: Conv3dShape; layer: number }[] = [];
+  const jobs: { direction: Conv3dPass; s: Conv3dShape; layer: number }[] = [];
   shapes.forEach((s, layer) => {
-    for (const direction of ['forward', 'backward_input'] as const) {
+    for (const direction of ['forward', 'backward_input', 'backward_weight'] as const) {
       if (direction === 'backward_input' && opts.skipBackwardInput?.includes(layer)) continue;
       if (!opts.force && gpu.conv3dTuning.has(conv3dTuneKey(direction, s))) continue;
       jobs.push({ direction, s, layer });
