@@ -133,6 +133,28 @@ it('called without a kernel option, every direction dispatches the subgroup shad
   for (const b of owned) b.destroy();
 });
 
+it('Winograd returns its temporaries to the pool within the recording: a second pass in the same step creates no buffers, and both are right', async () => {
+  const s = sh(2, 2, 9, 7, 8, 12, [1, 3, 3], 'same');
+  const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 21);
+  const w = random(9 * s.cin * s.cout, 22);
+  const yLen = size(conv3dOutShape(s));
+  const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
+  const ys = [0, 1].map(() => gpu.upload(new Float32Array(yLen).fill(NaN)));
+  const o: Conv3dOptions = { kernel: 'winograd', winograd: { tile: 4 } };
+  gpu.pool.clear();
+  const created: number[] = [];
+  run(gpu, (r) => {
+    for (const y of ys) {
+      conv3dForward(r, y, xb, wb, null, s, o);
+      created.push(gpu.pool.created);
+    }
+  });
+  expect(created[1], 'buffers created by the second forward').toBe(created[0]);
+  const want = conv3dForwardRef(x, w, null, s);
+  for (const y of ys) expectClose('forward', await gpu.readF32(y, yLen), want, conv3dTolFor(o).forward);
+  for (const b of [xb, wb, ...ys]) b.destroy();
+});
+
 it('called without a kernel option, a forward with one input channel runs the rows kernel where 8-lane shuffles exist', () => {
   const pipeline = vi.spyOn(gpu, 'pipeline');
   const bufs = [0, 1, 2].map(() => gpu.upload(new Float32Array(16)));

@@ -133,7 +133,7 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
     constants: { WG: WINOGRAD_WG, TILE: tile, ACCUMULATE: forward ? 0 : 1 },
     workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
   });
-  for (const buf of [u, v, m]) r.releaseAfterSubmit(buf);
+  for (const buf of [u, v, m]) r.release(buf);
 }
 
 /**
@@ -183,7 +183,7 @@ export function conv3dWinogradBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPU
     constants: { WG: WINOGRAD_WG, TILE: tile },
     workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
   });
-  for (const buf of [v, g, du]) r.releaseAfterSubmit(buf);
+  for (const buf of [v, g, du]) r.release(buf);
 }
 
 const WINOGRAD_WG = 64;

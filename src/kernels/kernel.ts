@@ -231,6 +231,16 @@ export class Recorder {
     this.toRelease.push(buf);
   }
 
+  /**
+   * Returns a temporary to the pool now, for commands recorded after this one to reuse:
+   * WebGPU runs a command buffer's dispatches as if one after another, with the
+   * barriers a buffer written by a later dispatch needs, so reuse within the same
+   * recording is safe (BufferPool). Only for buffers nothing outside the recorder holds.
+   */
+  release(buf: GPUBuffer): void {
+    this.gpu.pool.release(buf);
+  }
+
   submit(): void {
     if (this.submitted) return;
     this.endPass();
