@@ -1,8 +1,12 @@
-// conv3d of a 1×3×3 kernel by Winograd F(m×m, 3×3), m = 2 or 4, forward and
-// backward_input: the kernel, input and output transforms
-// (conv3d_winograd_{weights,input,output}.wgsl) around (m + 2)² GEMMs. The GEMMs are 1×1×1 forward convolutions, which conv3d.ts runs on
-// the device's default kernel and passes in, so this module does not import it.
-// A `ser tune` candidate (src/kernels/conv3d_tune.ts), never a default.
+// conv3d of a 1×3×3 kernel by Winograd F(m×m, 3×3), m = 2 or 4, in all three passes:
+// forward and backward_input, the kernel, input and output transforms
+// (conv3d_winograd_{weights,input,output}.wgsl) around (m + 2)² GEMMs that are 1×1×1
+// forward convolutions; backward_weight, the input and gradient transforms
+// (conv3d_winograd_{input,dy}.wgsl) around (m + 2)² GEMMs that are 1×1×1
+// backward_weights, and the kernel gradient's transform (conv3d_winograd_dw.wgsl).
+// conv3d.ts runs the GEMMs on the device's default kernels and passes them in, so this
+// module does not import it. A `ser tune` candidate (src/kernels/conv3d_tune.ts), never
+// a default.
 import { grid1d, type KernelSpec, type Recorder } from './kernel.js';
 import type { Binding } from './binding.js';
 import { conv3dOutShape, conv3dPads, conv3dSampleBytes, type Conv3dDirection, type Conv3dShape } from './conv3d_shape.js';
