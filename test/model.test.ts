@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getGpu } from '../src/kernels/gpu.js';
 import { Graph } from '../src/autograd/tensor.js';
 import { softmaxFocal } from '../src/autograd/ops.js';
 import { Ser3dCnn } from '../src/model/ser3dcnn.js';
+import { convLayerShapes } from '../src/model/architecture.js';
+import { conv3dTuneKey } from '../src/kernels/conv3d_shape.js';
 import { Engine } from '../src/train/engine.js';
 import { ser3dcnnRef, type Weights } from '../src/ref/ser3dcnn.js';
 import { softmaxFocalRef } from '../src/ref/softmax_focal.js';
@@ -38,6 +40,16 @@ const TOL = {
   gradOfMax: 5e-3,
 };
 
+/**
+ * The kernels the comparison runs: the defaults (the suite runs untuned), and Winograd
+ * F(4×4, 3×3) filed as `ser tune`'s choice for every 1×3×3 layer in all three passes,
+ * at a width whose channel counts are multiples of 4 (4, 8, 16, 32, 32) so it applies.
+ */
+const KERNEL_SETS = [
+  { name: 'the default kernels', width: WIDTH, winograd: false },
+  { name: 'Winograd F(4×4, 3×3) tuned for conv2–conv4', width: 1 / 16, winograd: true },
+];
+
 describe('Ser3dCnn through the autograd', () => {
   it('has the report layer list and counts its parameters', () => {
     const full = new Ser3dCnn(gpu, { classes: CLASSES, input: [3, 128, 60, 1], width: 1 });
@@ -58,39 +70,51 @@ describe('Ser3dCnn through the autograd', () => {
     }
   });
 
-  it('forward logits and every parameter gradient match the float64 reference network', async () => {
-    const model = new Ser3dCnn(gpu, { classes: CLASSES, input: INPUT, width: WIDTH }, 3);
-    const n = 3;
-    const { x, y } = randomBatch(n, 7);
-    const alpha = Float32Array.from({ length: CLASSES.length }, (_, i) => 0.1 + 0.02 * i);
-    const xb = gpu.upload(x);
-    const yb = gpu.upload(y);
-    const ab = gpu.upload(alpha);
-    const want = ser3dcnnRef(await weightsOf(model), Float64Array.from(x), [n, ...INPUT], y, alpha, 2, 11, 5);
+  for (const set of KERNEL_SETS) it(`forward logits and every parameter gradient match the float64 reference network (${set.name})`, async () => {
+    const layers = convLayerShapes(INPUT, set.width, 3).filter((c) => c.kh === 3);
+    if (set.winograd) {
+      for (const c of layers) for (const pass of ['forward', 'backward_input', 'backward_weight'] as const) gpu.conv3dTuning.set(conv3dTuneKey(pass, c), { kernel: 'winograd', winograd: { tile: 4 } });
+    }
+    const pipeline = vi.spyOn(gpu, 'pipeline');
+    try {
+      const model = new Ser3dCnn(gpu, { classes: CLASSES, input: INPUT, width: set.width }, 3);
+      const n = 3;
+      const { x, y } = randomBatch(n, 7);
+      const alpha = Float32Array.from({ length: CLASSES.length }, (_, i) => 0.1 + 0.02 * i);
+      const xb = gpu.upload(x);
+      const yb = gpu.upload(y);
+      const ab = gpu.upload(alpha);
+      const want = ser3dcnnRef(await weightsOf(model), Float64Array.from(x), [n, ...INPUT], y, alpha, 2, 11, 5);
 
-    const g = new Graph(gpu, true, 5, 11);
-    for (const p of model.params) g.r.clear(p.grad);
-    const logits = model.forward(g, g.input(xb, [n, ...INPUT]));
-    const out = softmaxFocal(g, logits, yb, ab, 2);
-    g.backward();
-    const logitsCopy = gpu.pool.acquire(logits.size * 4);
-    g.r.copy(logits.buffer, 0, logitsCopy, 0, logits.size * 4);
-    g.finish();
-    const gotLogits = await gpu.readF32(logitsCopy, logits.size);
-    // Each sample's loss against the reference's loss of the same sample (softmaxFocalRef of its logits).
-    const wantLoss = softmaxFocalRef(want.logits, y, alpha, { n, classes: CLASSES.length, gamma: 2 }).loss;
-    expect(wantLoss.reduce((t, v) => t + v, 0) / n).toBeCloseTo(want.meanLoss, 12);
-    expectClose('per-sample focal loss', await gpu.readF32(out.loss, n), wantLoss, TOL.loss);
-    expectClose('logits', gotLogits, want.logits, { atol: TOL.logitsOfMax * maxAbs(want.logits), rtol: 0 });
-    for (const p of model.params) {
-      const want1 = want.grads[p.name]!;
-      const got = await gpu.readF32(p.grad, p.size);
-      // A shift that only feeds batch norm has a zero gradient in exact arithmetic (BN subtracts the
-      // mean): the conv/dense biases before BN, and bn5.beta (its output reaches bn6 through GAP and a
-      // linear layer). Both sides are rounding noise there, so compare on the scale of the layer's weights.
-      const feedsBn = /^conv\d+\.bias$|^dense[12]\.bias$|^bn5\.beta$/.test(p.name);
-      const scale = maxAbs(feedsBn ? want.grads[p.name.replace('bias', 'kernel').replace('beta', 'gamma')]! : want1);
-      expectClose(`${p.name} gradient`, got, want1, { atol: TOL.gradOfMax * scale, rtol: 0 });
+      const g = new Graph(gpu, true, 5, 11);
+      for (const p of model.params) g.r.clear(p.grad);
+      const logits = model.forward(g, g.input(xb, [n, ...INPUT]));
+      const out = softmaxFocal(g, logits, yb, ab, 2);
+      g.backward();
+      const logitsCopy = gpu.pool.acquire(logits.size * 4);
+      g.r.copy(logits.buffer, 0, logitsCopy, 0, logits.size * 4);
+      g.finish();
+      const gotLogits = await gpu.readF32(logitsCopy, logits.size);
+      // Each sample's loss against the reference's loss of the same sample (softmaxFocalRef of its logits).
+      const wantLoss = softmaxFocalRef(want.logits, y, alpha, { n, classes: CLASSES.length, gamma: 2 }).loss;
+      expect(wantLoss.reduce((t, v) => t + v, 0) / n).toBeCloseTo(want.meanLoss, 12);
+      expectClose('per-sample focal loss', await gpu.readF32(out.loss, n), wantLoss, TOL.loss);
+      expectClose('logits', gotLogits, want.logits, { atol: TOL.logitsOfMax * maxAbs(want.logits), rtol: 0 });
+      for (const p of model.params) {
+        const want1 = want.grads[p.name]!;
+        const got = await gpu.readF32(p.grad, p.size);
+        // A shift that only feeds batch norm has a zero gradient in exact arithmetic (BN subtracts the
+        // mean): the conv/dense biases before BN, and bn5.beta (its output reaches bn6 through GAP and a
+        // linear layer). Both sides are rounding noise there, so compare on the scale of the layer's weights.
+        const feedsBn = /^conv\d+\.bias$|^dense[12]\.bias$|^bn5\.beta$/.test(p.name);
+        const scale = maxAbs(feedsBn ? want.grads[p.name.replace('bias', 'kernel').replace('beta', 'gamma')]! : want1);
+        expectClose(`${p.name} gradient`, got, want1, { atol: TOL.gradOfMax * scale, rtol: 0 });
+      }
+      const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
+      for (const shader of ['conv3d_winograd_output', 'conv3d_winograd_dw']) expect(ran.has(shader), shader).toBe(set.winograd);
+    } finally {
+      pipeline.mockRestore();
+      gpu.conv3dTuning.clear();
     }
   });
 
