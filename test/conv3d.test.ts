@@ -7,7 +7,10 @@ import {
   conv3dForward,
   conv3dOutShape,
   CONV3D_WEIGHT_SUBGROUP_BLOCK,
+  conv3dKernel,
+  conv3dPlan,
   conv3dWeightSplits,
+  winogradApplies,
   type Conv3dKernel,
   type Conv3dOptions,
   type Conv3dShape,
@@ -100,7 +103,7 @@ const SHADERS: Record<Conv3dKernel, string[]> = {
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
   tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
   rows: ['conv3d_forward_rows'],
-  winograd: ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output'],
+  winograd: ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw'],
 };
 
 it('called without a kernel option, every direction dispatches the subgroup shaders exactly where the probe found 8-lane shuffles', () => {
@@ -133,26 +136,56 @@ it('called without a kernel option, every direction dispatches the subgroup shad
   for (const b of owned) b.destroy();
 });
 
-it('Winograd returns its temporaries to the pool within the recording: a second pass in the same step creates no buffers, and both are right', async () => {
+it('Winograd asked for where it cannot run (a 5×5 kernel, channels not in fours, a tile neither 2 nor 4) runs the default kernel', () => {
+  const fallback = conv3dKernel(gpu);
+  const ok = sh(1, 1, 8, 8, 4, 8, [1, 3, 3], 'same');
+  expect(conv3dPlan(gpu, 'forward', ok, { kernel: 'winograd', winograd: { tile: 4 } }).kernel).toBe('winograd');
+  expect(conv3dPlan(gpu, 'backward_weight', ok, { kernel: 'winograd' }).kernel).toBe('winograd');
+  expect(conv3dPlan(gpu, 'forward', sh(1, 1, 8, 8, 4, 8, [1, 5, 5], 'same'), { kernel: 'winograd' }).kernel).toBe(fallback);
+  expect(conv3dPlan(gpu, 'backward_weight', sh(1, 1, 8, 8, 3, 8, [1, 3, 3], 'same'), { kernel: 'winograd' }).kernel).toBe(fallback);
+  // As a damaged tuning cache could file it.
+  const odd = { kernel: 'winograd', winograd: { tile: 3 } } as unknown as Conv3dOptions;
+  for (const pass of ['forward', 'backward_input', 'backward_weight'] as const) expect(conv3dPlan(gpu, pass, ok, odd).kernel, pass).toBe(fallback);
+});
+
+it('Winograd reuses its temporaries within the recording: a second forward and backward_weight in the same step create no buffers, and all are right', async () => {
   const s = sh(2, 2, 9, 7, 8, 12, [1, 3, 3], 'same');
   const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 21);
   const w = random(9 * s.cin * s.cout, 22);
+  const dy = random(size(conv3dOutShape(s)), 23);
   const yLen = size(conv3dOutShape(s));
-  const [xb, wb] = [gpu.upload(x), gpu.upload(w)];
+  const [xb, wb, dyb] = [gpu.upload(x), gpu.upload(w), gpu.upload(dy)];
   const ys = [0, 1].map(() => gpu.upload(new Float32Array(yLen).fill(NaN)));
+  const dws = [0, 1].map(() => gpu.upload(new Float32Array(w.length)));
+  const dbs = [0, 1].map(() => gpu.upload(new Float32Array(s.cout)));
   const o: Conv3dOptions = { kernel: 'winograd', winograd: { tile: 4 } };
   gpu.pool.clear();
-  const created: number[] = [];
-  run(gpu, (r) => {
-    for (const y of ys) {
-      conv3dForward(r, y, xb, wb, null, s, o);
-      created.push(gpu.pool.created);
-    }
-  });
-  expect(created[1], 'buffers created by the second forward').toBe(created[0]);
+  const created = [gpu.pool.created];
+  const pipeline = vi.spyOn(gpu, 'pipeline');
+  try {
+    run(gpu, (r) => {
+      for (const i of [0, 1]) {
+        conv3dForward(r, ys[i]!, xb, wb, null, s, o);
+        conv3dBackwardWeight(r, dws[i]!, dbs[i]!, dyb, xb, s, o);
+        created.push(gpu.pool.created);
+      }
+    });
+    const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
+    for (const shader of ['conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw']) expect(ran, shader).toContain(shader);
+  } finally {
+    pipeline.mockRestore();
+  }
+  expect(created[1], 'buffers created by the first forward and backward_weight').toBeGreaterThan(created[0]!);
+  expect(created[2], 'buffers created by the second').toBe(created[1]);
+  const tol = conv3dTolFor(o);
   const want = conv3dForwardRef(x, w, null, s);
-  for (const y of ys) expectClose('forward', await gpu.readF32(y, yLen), want, conv3dTolFor(o).forward);
-  for (const b of [xb, wb, ...ys]) b.destroy();
+  const ref = conv3dBackwardWeightRef(dy, x, s);
+  for (const i of [0, 1]) {
+    expectClose(`forward ${i}`, await gpu.readF32(ys[i]!, yLen), want, tol.forward);
+    expectClose(`backward_weight ${i}`, await gpu.readF32(dws[i]!, w.length), ref.dw, tol.backward_weight);
+    expectClose(`backward_bias ${i}`, await gpu.readF32(dbs[i]!, s.cout), ref.db, tol.backward_bias);
+  }
+  for (const b of [xb, wb, dyb, ...ys, ...dws, ...dbs]) b.destroy();
 });
 
 it('called without a kernel option, a forward with one input channel runs the rows kernel where 8-lane shuffles exist', () => {
@@ -182,11 +215,19 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
       const dxb = gpu.upload(new Float32Array(x.length));
       const dwb = gpu.upload(new Float32Array(w.length));
       const dbb = gpu.upload(new Float32Array(s.cout));
+      const pipeline = vi.spyOn(gpu, 'pipeline');
       run(gpu, (r) => {
         conv3dForward(r, yb, xb, wb, bb, s, { ...tiles, ...options });
         conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, ...options });
         conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, options);
       });
+      const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
+      pipeline.mockRestore();
+      // Where Winograd applies, it is what ran in every pass.
+      const tile = options.winograd?.tile;
+      if (kernel === 'winograd' && winogradApplies(gpu, s, 'forward', tile) && winogradApplies(gpu, s, 'backward_input', tile)) {
+        for (const shader of SHADERS.winograd) expect(ran, shader).toContain(shader);
+      }
       expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), tol.forward);
       expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), tol.backward_input);
       const ref = conv3dBackwardWeightRef(dy, x, s);

@@ -81,6 +81,25 @@ describe('gpu runtime', () => {
     pool.clear();
   });
 
+  it("a recorder's released temporaries serve its own later acquires, and reach the pool only at submit", () => {
+    const r = new Recorder(gpu);
+    const a = r.acquire(3000, 'temporary');
+    expect(gpu.pool.bytesOf(a)).toBe(3000);
+    r.release(a);
+    // Nothing outside the recording gets it before submission (a writeBuffer would land before its commands).
+    const other = gpu.pool.acquire(3000);
+    expect(other).not.toBe(a);
+    // Within the recording the same size class gets it back, with the new size on record.
+    const b = r.acquire(2500, 'temporary');
+    expect(b).toBe(a);
+    expect(gpu.pool.bytesOf(b)).toBe(2500);
+    r.release(b);
+    r.submit();
+    expect(gpu.pool.acquire(3000)).toBe(a);
+    gpu.pool.release(a);
+    gpu.pool.release(other);
+  });
+
   it('turns a validation error into a GpuError at the next sync', async () => {
     const tiny = gpu.device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE });
     const enc = gpu.device.createCommandEncoder();

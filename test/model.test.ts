@@ -111,7 +111,7 @@ describe('Ser3dCnn through the autograd', () => {
         expectClose(`${p.name} gradient`, got, want1, { atol: TOL.gradOfMax * scale, rtol: 0 });
       }
       const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
-      for (const shader of ['conv3d_winograd_output', 'conv3d_winograd_dw']) expect(ran.has(shader), shader).toBe(set.winograd);
+      for (const shader of ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw']) expect(ran.has(shader), shader).toBe(set.winograd);
     } finally {
       pipeline.mockRestore();
       gpu.conv3dTuning.clear();

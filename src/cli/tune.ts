@@ -15,9 +15,11 @@ const TUNE_BATCH = 8;
 const TUNE = {
   usage: 'Usage: ser tune [--width LIST] [--batch N] [--input D,H,W] [--force] [--repeats N] [--json]',
   about: `Times every candidate conv3d kernel and blocking (8-lane subgroup kernels with
-several channel blocks and positions per invocation, the portable direct kernels,
-workgroup-memory tiled implicit GEMMs) for each convolution of the network, forward
-and backward-input, after checking each against the portable kernel on random data;
+several channel blocks and positions per invocation, the rows kernel for one input
+channel, Winograd F(2×2, 3×3) and F(4×4, 3×3), the portable direct kernels,
+workgroup-memory tiled implicit GEMMs) for each convolution of the network, forward,
+backward-input and backward-weight, after checking each against the portable kernel
+on random data;
 caches the fastest per layer shape for this adapter and driver in
 ${'$'}SER_TUNE_CACHE (default ~/.cache/ser-webgpu/conv3d-tuning.json).
 Later runs use the cached choices; ser train and ser bench tune missing shapes on

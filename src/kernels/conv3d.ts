@@ -283,7 +283,7 @@ function backwardWeightRun(r: Recorder, kernel: Conv3dKernel, s: Conv3dShape, bu
     const [cblocks, rblocks] = [Math.ceil(s.cout / (4 * cv)), Math.ceil(rows / tile)];
     // Four groups of 8 lanes per workgroup, unless there are fewer tiles than that.
     const groups = cblocks * rblocks >= 4 ? 4 : 1;
-    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+    const partial = r.acquire(splits * rows * s.cout * 4, 'conv3d partials');
     r.dispatch(CONV3D_BACKWARD_WEIGHT_SUBGROUP, {
       params: { ...geometry(s), m, k, chunk: tilesPerSplit * positions, cblocks, rblocks },
       buffers: { ...buffers, partial },
@@ -294,7 +294,7 @@ function backwardWeightRun(r: Recorder, kernel: Conv3dKernel, s: Conv3dShape, bu
   } else {
     const { wg, tk, pt } = CONV3D_WEIGHT_BLOCK;
     const { splits, tilesPerSplit } = conv3dWeightSplits(s, maxPerDim);
-    const partial = r.pool.acquire(splits * rows * s.cout * 4, 'conv3d partials');
+    const partial = r.acquire(splits * rows * s.cout * 4, 'conv3d partials');
     r.dispatch(CONV3D_BACKWARD_WEIGHT, {
       params: { ...geometry(s), m, k, tiles_per_split: tilesPerSplit },
       buffers: { ...buffers, partial },
@@ -308,7 +308,7 @@ function backwardWeightRun(r: Recorder, kernel: Conv3dKernel, s: Conv3dShape, bu
 /** One of the Winograd backward_weight's GEMMs (16 or 36): a 1×1×1 backward_weight on the device's default kernel. */
 const winogradWeightGemm: WinogradWeightGemm = (r, s, b) => backwardWeightRun(r, conv3dKernel(r.gpu), s, { dy: b.dy, x: b.x }, b.dw, b.db);
 
-/** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; releases `partial` after submission. */
+/** dw += and db += the sums of backward_weight's partials [splits, K+1, Cout]; gives `partial` back for the recording's later temporaries (Recorder.release). */
 export function conv3dReducePartials(r: Recorder, dw: Binding, db: Binding | null, partial: GPUBuffer, splits: number, s: Conv3dShape): void {
   const k = s.kd * s.kh * s.kw * s.cin;
   const reduce = (out: Binding, base: number, n: number): void =>
@@ -320,7 +320,7 @@ export function conv3dReducePartials(r: Recorder, dw: Binding, db: Binding | nul
     });
   reduce(dw, 0, k * s.cout);
   if (db) reduce(db, k * s.cout, s.cout);
-  r.releaseAfterSubmit(partial);
+  r.release(partial);
 }
 
 const REDUCE_WG = 256;

@@ -10,8 +10,8 @@ import type { WinogradTile } from './conv3d_winograd.js';
  * Which set of shaders runs: see the header. `tiled` (forward and backward_input
  * only) is a candidate of `ser tune` for wide-subgroup GPUs; `rows` (forward with one
  * input channel, 8-lane subgroups) reuses each loaded tap across a row of positions;
- * `winograd` (forward and backward_input of 1×3×3 kernels) transforms 2×2 output tiles
- * and runs 16 GEMMs on the device's default kernel.
+ * `winograd` (all three passes of 1×3×3 kernels) transforms 2×2 or 4×4 output tiles
+ * (`winograd.tile`) and runs 16 or 36 GEMMs on the device's default kernels.
  * A direction asked for a kernel it lacks runs the device's default.
  */
 export type Conv3dKernel = 'subgroup' | 'direct' | 'tiled' | 'rows' | 'winograd';

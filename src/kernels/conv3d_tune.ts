@@ -12,12 +12,12 @@
 //             one; a few positions-per-invocation each.
 //   rows      forward with one input channel: each loaded tap reused along a row of positions.
 //   winograd  F(2×2, 3×3) and F(4×4, 3×3) for 1×3×3 kernels: transforms and 16 or 36 GEMMs
-//             on the default kernel (backward_weight too).
-// backward_weight has one blocking per kernel: its candidates are subgroup, direct and
-// Winograd.
+//             on the default kernels.
 //   direct    the portable kernels, default blocking (also the probe's reference).
 //   tiled     workgroup-memory tiled implicit GEMMs, for GPUs with 32- or 64-lane
 //             subgroups where the shuffle kernels do not apply; two tilings.
+// backward_weight has one blocking per kernel: its candidates are subgroup, direct and
+// the two Winograd tiles.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
 import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';

@@ -77,6 +77,8 @@ function winogradTiles(tile: WinogradTile, n: number, d: number, oh: number, ow:
  * storage binding.
  */
 export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirection, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): boolean {
+  // A tile read from a damaged or foreign tuning cache is neither: the default kernel runs.
+  if (tile !== 2 && tile !== 4) return false;
   if (s.kd !== 1 || s.kh !== 3 || s.kw !== 3 || s.cin % 4 !== 0 || s.cout % 4 !== 0) return false;
   const [, od, oh, ow] = direction === 'forward' ? conv3dOutShape(s) : [s.n, s.d, s.h, s.w];
   const { tPad } = winogradTiles(tile, s.n, od, oh, ow);
@@ -108,9 +110,9 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
   const { th, tw, t, tPad } = winogradTiles(tile, s.n, dst.d, dst.h, dst.w);
   const xis = (tile + 2) ** 2;
   const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
-  const u = r.pool.acquire(xis * uStride * 4, 'winograd kernel');
-  const v = r.pool.acquire(xis * tPad * src.c * 4, 'winograd input');
-  const m = r.pool.acquire(xis * tPad * dst.c * 4, 'winograd products');
+  const u = r.acquire(xis * uStride * 4, 'winograd kernel');
+  const v = r.acquire(xis * tPad * src.c * 4, 'winograd input');
+  const m = r.acquire(xis * tPad * dst.c * 4, 'winograd products');
   r.dispatch(CONV3D_WINOGRAD_WEIGHTS, {
     params: { cin: s.cin, cout: s.cout, stride: uStride },
     buffers: { w, u },
@@ -156,9 +158,9 @@ export function conv3dWinogradBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPU
   const alpha = tile + 2;
   const xis = alpha * alpha;
   const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
-  const v = r.pool.acquire(xis * tPad * s.cin * 4, 'winograd input');
-  const g = r.pool.acquire(xis * tPad * s.cout * 4, 'winograd gradient');
-  const du = r.pool.acquire(xis * uStride * 4, 'winograd kernel gradient');
+  const v = r.acquire(xis * tPad * s.cin * 4, 'winograd input');
+  const g = r.acquire(xis * tPad * s.cout * 4, 'winograd gradient');
+  const du = r.acquire(xis * uStride * 4, 'winograd kernel gradient');
   r.dispatch(CONV3D_WINOGRAD_INPUT, {
     params: { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin, th, tw, ph, pw, t, t_pad: tPad },
     buffers: { a: x, v },

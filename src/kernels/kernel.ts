@@ -126,6 +126,8 @@ export class Recorder {
   private submitted = false;
   /** Buffers to return to the pool once this recorder's work is submitted. */
   private toRelease: GPUBuffer[] = [];
+  /** Temporaries `release` gave back, for this recording's later `acquire`s (to the pool at submit). */
+  private reusable: GPUBuffer[] = [];
   dispatches = 0;
   /** With a profiler, every dispatch gets its own timestamped pass (slower; for `SER_PROFILE=1` runs). */
   private profiler: Profiler | null;
@@ -232,13 +234,27 @@ export class Recorder {
   }
 
   /**
-   * Returns a temporary to the pool now, for commands recorded after this one to reuse:
-   * WebGPU runs a command buffer's dispatches as if one after another, with the
-   * barriers a buffer written by a later dispatch needs, so reuse within the same
-   * recording is safe (BufferPool). Only for buffers nothing outside the recorder holds.
+   * A temporary for this recording: one that `release` gave back earlier in it, if one
+   * of the size class is free, else one from the pool.
+   */
+  acquire(bytes: number, label?: string): GPUBuffer {
+    const size = BufferPool.sizeClass(bytes);
+    const i = this.reusable.findIndex((b) => b.size === size);
+    if (i < 0) return this.gpu.pool.acquire(bytes, label);
+    const buf = this.reusable.splice(i, 1)[0]!;
+    this.gpu.pool.noteAcquired(buf, bytes);
+    return buf;
+  }
+
+  /**
+   * Gives a temporary back for this recording's later `acquire`s; it returns to the
+   * pool at submit. WebGPU runs a command buffer's dispatches as if one after another,
+   * with the barriers a buffer written by a later dispatch needs, so reuse within the
+   * recording is safe. Reuse outside it before submission would not be: a
+   * `queue.writeBuffer` into the buffer would land before this recording's commands.
    */
   release(buf: GPUBuffer): void {
-    this.gpu.pool.release(buf);
+    this.reusable.push(buf);
   }
 
   submit(): void {
@@ -253,8 +269,9 @@ export class Recorder {
     const cache = cacheOf(this.gpu);
     cache.arenas.push(...this.arenas);
     this.arenas = [];
-    for (const b of this.toRelease) this.gpu.pool.release(b);
+    for (const b of [...this.toRelease, ...this.reusable]) this.gpu.pool.release(b);
     this.toRelease = [];
+    this.reusable = [];
   }
 }
 

@@ -44,6 +44,11 @@ export class BufferPool {
     return buf;
   }
 
+  /** Records `bytes` as acquired in `buf`, a buffer of this pool handed on without passing through it (Recorder.acquire). */
+  noteAcquired(buf: GPUBuffer, bytes: number): void {
+    this.requested.set(buf, bytes);
+  }
+
   /** The bytes last acquired in `buf`, if it came from this pool. */
   bytesOf(buf: GPUBuffer): number | undefined {
     return this.requested.get(buf);

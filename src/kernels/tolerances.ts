@@ -4,6 +4,8 @@
 // their bounds from here, so the two cannot drift apart. Plain data with no GPU imports:
 // any layer, and any program, may load it.
 import type { Tol } from '../util/tolerance.js';
+import type { Conv3dOptions } from './conv3d_blocking.js';
+import { WINOGRAD_DEFAULT_TILE } from './conv3d_winograd.js';
 
 /** A tolerance whose atol is a fraction of the reference's largest |value| (atolOfMax · max|want|). */
 export interface TolOfMax {
@@ -131,9 +133,10 @@ export const CONV3D_WINOGRAD4_TOL = {
   backward_weight: { atol: 2.5e-4, rtol: 1e-4 },
 } satisfies Record<string, Tol>;
 
-/** The conv3d bounds for a dispatch run with `options` (Winograd F(4×4, 3×3)'s where it asks for that). */
-export function conv3dTolFor(options: { winograd?: { tile: number } } | undefined): typeof CONV3D_TOL {
-  return options?.winograd?.tile === 4 ? { ...CONV3D_TOL, ...CONV3D_WINOGRAD4_TOL } : CONV3D_TOL;
+/** The conv3d bounds for a dispatch run with `options` (Winograd F(4×4, 3×3)'s where it asks for Winograd with that tile, named or by default). */
+export function conv3dTolFor(options: Conv3dOptions | undefined): typeof CONV3D_TOL {
+  const f4 = options?.kernel === 'winograd' && (options.winograd?.tile ?? WINOGRAD_DEFAULT_TILE) === 4;
+  return f4 ? { ...CONV3D_TOL, ...CONV3D_WINOGRAD4_TOL } : CONV3D_TOL;
 }
 
 /**
