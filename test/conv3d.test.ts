@@ -188,6 +188,60 @@ it('Winograd reuses its temporaries within the recording: a second forward and b
   for (const b of [xb, wb, dyb, ...ys, ...dws, ...dbs]) b.destroy();
 });
 
+it('a forward keeps its Winograd input for backward_weight of the same tile, which then skips its input transform and gets the same gradients', async () => {
+  const s = sh(2, 2, 9, 7, 8, 12, [1, 3, 3], 'same');
+  const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 31);
+  const w = random(9 * s.cin * s.cout, 32);
+  const dy = random(size(conv3dOutShape(s)), 33);
+  const yLen = size(conv3dOutShape(s));
+  const [xb, wb, dyb] = [gpu.upload(x), gpu.upload(w), gpu.upload(dy)];
+  const ref = conv3dBackwardWeightRef(dy, x, s);
+  const winograd = (tile: 2 | 4): Conv3dOptions => ({ kernel: 'winograd', winograd: { tile } });
+  /** backward_weight after a forward asked to keep its input for `weights`: dw, db, what was kept, and how many input transforms ran. */
+  const pass = async (forward: Conv3dOptions, weights: Conv3dOptions, keep: boolean) => {
+    const bufs = [gpu.upload(new Float32Array(yLen)), gpu.upload(new Float32Array(w.length)), gpu.upload(new Float32Array(s.cout))];
+    const [yb, dwb, dbb] = bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
+    const pipeline = vi.spyOn(gpu, 'pipeline');
+    let kept: ReturnType<typeof conv3dForward> = null;
+    try {
+      run(gpu, (r) => {
+        kept = conv3dForward(r, yb, xb, wb, null, s, forward, keep ? { alloc: (bytes) => (bufs.push(gpu.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE })), bufs[bufs.length - 1]!), weights } : undefined);
+        conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, weights, kept);
+      });
+      const transforms = pipeline.mock.calls.filter(([shader]) => shader === 'conv3d_winograd_input').length;
+      const out = { dw: await gpu.readF32(dwb, w.length), db: await gpu.readF32(dbb, s.cout), kept: kept as { tile: number } | null, transforms };
+      return out;
+    } finally {
+      pipeline.mockRestore();
+      for (const b of bufs) b.destroy();
+    }
+  };
+  for (const tile of [2, 4] as const) {
+    const reused = await pass(winograd(tile), winograd(tile), true);
+    const own = await pass(winograd(tile), winograd(tile), false);
+    expect(reused.kept?.tile, `F(${tile}) kept`).toBe(tile);
+    expect(reused.transforms, `F(${tile}): the forward's input transform only`).toBe(1);
+    expect(own.kept, `F(${tile}) not asked to keep`).toBeNull();
+    expect(own.transforms, `F(${tile}): forward and backward_weight each transform x`).toBe(2);
+    // The same V, so the same GEMMs: bit for bit the gradients of backward_weight's own transform.
+    expect(Array.from(reused.dw), `F(${tile}) dw`).toEqual(Array.from(own.dw));
+    expect(Array.from(reused.db), `F(${tile}) db`).toEqual(Array.from(own.db));
+    const tol = conv3dTolFor(winograd(tile));
+    expectClose(`F(${tile}) backward_weight`, reused.dw, ref.dw, tol.backward_weight);
+    expectClose(`F(${tile}) backward_bias`, reused.db, ref.db, tol.backward_bias);
+  }
+  // Other tiles, or backward_weight on another kernel: nothing is kept, and backward_weight transforms x itself where it needs to.
+  const mixed = await pass(winograd(4), winograd(2), true);
+  expect(mixed.kept).toBeNull();
+  expect(mixed.transforms).toBe(2);
+  expectClose('F(4) forward, F(2) backward_weight', mixed.dw, ref.dw, conv3dTolFor(winograd(4)).backward_weight);
+  const other = await pass(winograd(4), { kernel: 'direct' }, true);
+  expect(other.kept).toBeNull();
+  expect(other.transforms).toBe(1);
+  expectClose('F(4) forward, direct backward_weight', other.dw, ref.dw, TOL.backward_weight);
+  for (const b of [xb, wb, dyb]) b.destroy();
+});
+
 it('called without a kernel option, a forward with one input channel runs the rows kernel where 8-lane shuffles exist', () => {
   const pipeline = vi.spyOn(gpu, 'pipeline');
   const bufs = [0, 1, 2].map(() => gpu.upload(new Float32Array(16)));

@@ -112,6 +112,9 @@ describe('Ser3dCnn through the autograd', () => {
       }
       const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));
       for (const shader of ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw']) expect(ran.has(shader), shader).toBe(set.winograd);
+      // Input transforms: x in each forward and dy in each backward_input; backward_weight reuses the forward's.
+      const transforms = pipeline.mock.calls.filter(([shader]) => shader === 'conv3d_winograd_input').length;
+      expect(transforms, 'Winograd input transforms in the step').toBe(set.winograd ? 2 * layers.length : 0);
     } finally {
       pipeline.mockRestore();
       gpu.conv3dTuning.clear();

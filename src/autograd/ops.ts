@@ -17,10 +17,11 @@ export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding:
   const [kd, kh, kw, , cout] = w.shape as [number, number, number, number, number];
   const s: Conv3dShape = { n, d, h, w: wd, cin, cout, kd, kh, kw, padding };
   const y = g.tensor(conv3dOutShape(s), true, 'conv3d');
-  conv3dForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s);
+  // Training: Winograd's transformed input is kept for backward_weight (in a step-lifetime buffer).
+  const kept = conv3dForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s, {}, g.training ? { alloc: (bytes) => g.scratch(bytes / 4) } : undefined);
   g.record(y, () => {
     const dy = g.gradOf(y);
-    conv3dBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s);
+    conv3dBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s, {}, kept);
     if (x.requiresGrad) conv3dBackwardInput(g.r, g.gradOf(x), dy, w.buffer, s);
   });
   return y;

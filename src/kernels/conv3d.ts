@@ -23,7 +23,7 @@ import { bindingRuns, grid1d, rowRange, type KernelSpec, type Recorder } from '.
 import type { Binding } from './binding.js';
 import { conv3dOutShape, conv3dPads, conv3dSampleBytes as sampleBytes, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
 import type { Gpu } from './gpu-core.js';
-import { conv3dWinograd, conv3dWinogradBackwardWeight, winogradApplies, type WinogradGemm, type WinogradWeightGemm } from './conv3d_winograd.js';
+import { conv3dWinograd, conv3dWinogradBackwardWeight, winogradApplies, WINOGRAD_DEFAULT_TILE, type WinogradGemm, type WinogradTile, type WinogradWeightGemm } from './conv3d_winograd.js';
 import {
   CONV3D_DIRECT_TILES,
   CONV3D_WEIGHT_BLOCK,
@@ -159,18 +159,45 @@ function checkVec4(shader: string, bufs: Record<string, GPUBuffer>): void {
 }
 
 /**
+ * What a training forward keeps for backward_weight of the same step (conv3dForward's
+ * `keep`): where forward and backward_weight both run Winograd with the same tile they
+ * transform the same x into the same V, so the forward's V is kept and backward_weight
+ * skips its input transform.
+ */
+export interface Conv3dKeep {
+  /** A buffer of at least `bytes` that outlives backward_weight and that the caller frees (the autograd op's step-lifetime scratch). */
+  alloc: (bytes: number) => GPUBuffer;
+  /** The options backward_weight will be called with (default: none, the tuned or default choice). */
+  weights?: Conv3dOptions;
+}
+
+/** The forward's Winograd-transformed input and its tile, for conv3dBackwardWeight's `kept`. */
+export interface Conv3dKept {
+  v: GPUBuffer;
+  tile: WinogradTile;
+}
+
+/**
  * y = conv3d(x, w) + b (overwrites y). Samples are independent, so a batch whose
  * activations exceed one storage binding runs as several dispatches over slices.
+ * With `keep`, returns what backward_weight can reuse (Conv3dKeep), else null.
  */
-export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}, keep?: Conv3dKeep): Conv3dKept | null {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'forward', s, asked);
   checkVec4(CONV3D_FORWARD.shader, { x, w });
-  if (kernel === 'winograd') return conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm, o.winograd?.tile);
+  if (kernel === 'winograd') {
+    const tile = o.winograd?.tile ?? WINOGRAD_DEFAULT_TILE;
+    const weights = keep ? conv3dPlan(r.gpu, 'backward_weight', s, keep.weights) : null;
+    const reuse = weights?.kernel === 'winograd' && (weights.options.winograd?.tile ?? WINOGRAD_DEFAULT_TILE) === tile;
+    const v = conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm, tile, reuse ? keep!.alloc : undefined);
+    return v ? { v, tile } : null;
+  }
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     // Without a bias the binding still needs a buffer; w is read-only here too, so it can alias.
     forwardRun(r, kernel, o, { ...s, n: run.count }, { x: rowRange(x, run, bytes.x), w, b: b ?? w, y: rowRange(y, run, bytes.y) }, b !== null);
   }
+  return null;
 }
 
 /** One forward dispatch over bindings that hold shape `s` whole (a run of samples, or one GEMM of the Winograd path). */
@@ -220,7 +247,10 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
   const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
-  if (kernel === 'winograd') return conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile);
+  if (kernel === 'winograd') {
+    conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile);
+    return;
+  }
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
@@ -256,11 +286,16 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
 /**
  * dw += d(loss)/dw and, unless db is null, db += d(loss)/db, given dy and the
  * forward input x. Sliced batches (see conv3dForward) add their sums in turn.
+ * `kept`: what conv3dForward of the same x returned; Winograd with the same tile
+ * then reuses its transformed input.
  */
-export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+export function conv3dBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}, kept: Conv3dKept | null = null): void {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_weight', s, asked);
   checkVec4(CONV3D_BACKWARD_WEIGHT.shader, { dy, x });
-  if (kernel === 'winograd') return conv3dWinogradBackwardWeight(r, dw, db, dy, x, s, winogradWeightGemm, o.winograd?.tile);
+  if (kernel === 'winograd') {
+    const tile = o.winograd?.tile ?? WINOGRAD_DEFAULT_TILE;
+    return conv3dWinogradBackwardWeight(r, dw, db, dy, x, s, winogradWeightGemm, tile, kept?.tile === tile ? kept.v : undefined);
+  }
   const bytes = sampleBytes(s);
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     backwardWeightRun(r, kernel, { ...s, n: run.count }, { dy: rowRange(dy, run, bytes.y), x: rowRange(x, run, bytes.x) }, dw, db);

@@ -97,9 +97,23 @@ export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirec
  * convolution of dy with the flipped, transposed kernel (pads 2 − p). Winograd
  * reassociates the sums, so results differ from the direct kernels' by float32
  * rounding of the transforms (test/conv3d.test.ts; m = 4's transforms have larger
- * coefficients, so its rounding is larger).
+ * coefficients, so its rounding is larger). With `keep` (forward only) the transformed
+ * input V goes to the buffer `keep` returns, which the caller owns, and is returned for
+ * conv3dWinogradBackwardWeight of the same x and tile, which then skips its own input
+ * transform.
  */
-export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPUBuffer, a: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, gemm: WinogradGemm, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): void {
+export function conv3dWinograd(
+  r: Recorder,
+  direction: Conv3dDirection,
+  out: GPUBuffer,
+  a: GPUBuffer,
+  w: GPUBuffer,
+  b: GPUBuffer | null,
+  s: Conv3dShape,
+  gemm: WinogradGemm,
+  tile: WinogradTile = WINOGRAD_DEFAULT_TILE,
+  keep?: (bytes: number) => GPUBuffer,
+): GPUBuffer | null {
   const forward = direction === 'forward';
   const [, od, oh, ow] = conv3dOutShape(s);
   const [, ph, pw] = conv3dPads(s);
@@ -111,7 +125,8 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
   const xis = (tile + 2) ** 2;
   const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
   const u = r.acquire(xis * uStride * 4, 'winograd kernel');
-  const v = r.acquire(xis * tPad * src.c * 4, 'winograd input');
+  const vBytes = xis * tPad * src.c * 4;
+  const v = keep ? keep(vBytes) : r.acquire(vBytes, 'winograd input');
   const m = r.acquire(xis * tPad * dst.c * 4, 'winograd products');
   r.dispatch(CONV3D_WINOGRAD_WEIGHTS, {
     params: { cin: s.cin, cout: s.cout, stride: uStride },
@@ -139,7 +154,8 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
     constants: { WG: WINOGRAD_WG, TILE: tile, ACCUMULATE: forward ? 0 : 1 },
     workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
   });
-  for (const buf of [u, v, m]) r.release(buf);
+  for (const buf of keep ? [u, m] : [u, v, m]) r.release(buf);
+  return keep ? v : null;
 }
 
 /**
@@ -149,24 +165,38 @@ export function conv3dWinograd(r: Recorder, direction: Conv3dDirection, out: GPU
  * dU_ξ = V_ξᵀ · Ŷ_ξ, α² GEMMs over the tiles (the device's 1×1×1 backward_weight kernel
  * over [T, C] matrices), and dw += Gᵀ dU G. A's second row sums a tile, so db is the
  * column sums of Ŷ at ξ = α + 1, which that GEMM adds on its own. α² multiply-adds per
- * tile and channel pair where the direct kernels spend 9m².
+ * tile and channel pair where the direct kernels spend 9m². `kept`: V of this x and tile
+ * from the forward (conv3dWinograd's `keep`); the input transform is then skipped, and
+ * the buffer stays the caller's.
  */
-export function conv3dWinogradBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPUBuffer | null, dy: GPUBuffer, x: GPUBuffer, s: Conv3dShape, gemm: WinogradWeightGemm, tile: WinogradTile = WINOGRAD_DEFAULT_TILE): void {
+export function conv3dWinogradBackwardWeight(
+  r: Recorder,
+  dw: GPUBuffer,
+  db: GPUBuffer | null,
+  dy: GPUBuffer,
+  x: GPUBuffer,
+  s: Conv3dShape,
+  gemm: WinogradWeightGemm,
+  tile: WinogradTile = WINOGRAD_DEFAULT_TILE,
+  kept?: GPUBuffer,
+): void {
   const [, od, oh, ow] = conv3dOutShape(s);
   const [, ph, pw] = conv3dPads(s);
   const { th, tw, t, tPad } = winogradTiles(tile, s.n, od, oh, ow);
   const alpha = tile + 2;
   const xis = alpha * alpha;
   const uStride = Math.ceil((s.cin * s.cout) / 64) * 64;
-  const v = r.acquire(xis * tPad * s.cin * 4, 'winograd input');
+  const v = kept ?? r.acquire(xis * tPad * s.cin * 4, 'winograd input');
   const g = r.acquire(xis * tPad * s.cout * 4, 'winograd gradient');
   const du = r.acquire(xis * uStride * 4, 'winograd kernel gradient');
-  r.dispatch(CONV3D_WINOGRAD_INPUT, {
-    params: { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin, th, tw, ph, pw, t, t_pad: tPad },
-    buffers: { a: x, v },
-    constants: { WG: WINOGRAD_WG, TILE: tile },
-    workgroups: grid1d(r.gpu, (tPad * s.cin) / 4, WINOGRAD_WG),
-  });
+  if (!kept) {
+    r.dispatch(CONV3D_WINOGRAD_INPUT, {
+      params: { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin, th, tw, ph, pw, t, t_pad: tPad },
+      buffers: { a: x, v },
+      constants: { WG: WINOGRAD_WG, TILE: tile },
+      workgroups: grid1d(r.gpu, (tPad * s.cin) / 4, WINOGRAD_WG),
+    });
+  }
   r.dispatch(CONV3D_WINOGRAD_DY, {
     params: { oh, ow, c: s.cout, th, tw, t, t_pad: tPad },
     buffers: { dy, g },
@@ -189,7 +219,7 @@ export function conv3dWinogradBackwardWeight(r: Recorder, dw: GPUBuffer, db: GPU
     constants: { WG: WINOGRAD_WG, TILE: tile },
     workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
   });
-  for (const buf of [v, g, du]) r.release(buf);
+  for (const buf of kept ? [g, du] : [v, g, du]) r.release(buf);
 }
 
 const WINOGRAD_WG = 64;
