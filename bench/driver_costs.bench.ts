@@ -17,7 +17,7 @@ const DRIVER_PROBE: KernelSpec = {
   shader: 'driver_probe',
   params: [['iterations', 'u32'], ['mask', 'u32']],
   inputs: ['data'],
-  outputs: ['out'],
+  outputs: ['out', 'sink', 'sink4'],
 };
 
 export const PROBES = [
@@ -27,6 +27,8 @@ export const PROBES = [
   { kind: 3, name: 'load, shared', what: 'an f32 storage load whose address is the same for the whole workgroup' },
   { kind: 4, name: 'vec4 load, per lane', what: 'a vec4 storage load whose address differs across lanes (with its dot product)' },
   { kind: 5, name: 'subgroup shuffle', what: 'subgroupShuffle of an f32 within a group of 8 lanes' },
+  { kind: 6, name: 'store, per lane', what: 'an f32 storage store whose address differs across lanes' },
+  { kind: 7, name: 'vec4 store, per lane', what: 'a vec4 storage store whose address differs across lanes' },
 ] as const;
 
 const WORKGROUPS = 256;
@@ -34,6 +36,8 @@ const LOOP_STEPS = 1024;
 const DATA_VEC4 = 1 << 16;
 const K_LOW = 16;
 const K_HIGH = 32;
+/** The shader's K_MAX: store slots per invocation. */
+const K_MAX = 64;
 
 export interface DriverCost {
   name: string;
@@ -66,12 +70,14 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
   if (!gpu.features.subgroups) throw new Error('driver_costs: the shuffle probe needs the subgroups feature, which this adapter lacks');
   const data = gpu.upload(Float32Array.from({ length: 4 * DATA_VEC4 }, (_, i) => ((i * 2654435761) % 1000) / 1000), 'probe data');
   const out = gpu.createBuffer({ label: 'probe out', size: WORKGROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const sink = gpu.createBuffer({ label: 'probe f32 stores', size: WORKGROUPS * 64 * K_MAX * 4, usage: GPUBufferUsage.STORAGE });
+  const sink4 = gpu.createBuffer({ label: 'probe vec4 stores', size: WORKGROUPS * 64 * K_MAX * 16, usage: GPUBufferUsage.STORAGE });
   const invocationSteps = WORKGROUPS * 64 * LOOP_STEPS;
   const time = (kind: number, k: number): Promise<number> =>
     timeRecorded(gpu, (r) =>
       r.dispatch(DRIVER_PROBE, {
         params: { iterations: LOOP_STEPS, mask: DATA_VEC4 - 1 },
-        buffers: { data, out },
+        buffers: { data, out, sink, sink4 },
         constants: { KIND: kind, K: k },
         workgroups: [WORKGROUPS, 1, 1],
       }),
@@ -92,7 +98,7 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
     const slope = slopes.map(median);
     const fma = slope[0]! / 4;
     const update = slope[1]!;
-    // Kind 1 is one fma into an accumulator; kinds 2–5 each contain one such update.
+    // Kind 1 is one fma into an accumulator; kinds 2–7 each contain one such update.
     const costs = PROBES.map((p, i) => {
       const ns = i === 0 ? fma : i === 1 ? update - fma : slope[i]! - update;
       return { name: p.name, what: p.what, ns, fmas: ns / fma };
@@ -100,8 +106,7 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
     const info = gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number };
     return { adapter: gpu.summary.description || gpu.summary.device, subgroupSize: info.subgroupMinSize ?? null, costs, loopStepFmas: median(intercepts) / fma };
   } finally {
-    data.destroy();
-    out.destroy();
+    for (const b of [data, out, sink, sink4]) b.destroy();
   }
 }
 

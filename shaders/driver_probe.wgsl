@@ -9,14 +9,19 @@
 //   KIND 3  load, shared       the same, e_j the same for every lane of the workgroup
 //   KIND 4  vec4 load          acc[j] = fma(dot(data[e_j], c4), c, acc[j]), e_j per lane
 //   KIND 5  subgroup shuffle   acc[j] = fma(subgroupShuffle(x, lane of j), c, acc[j])
+//   KIND 6  store, per lane    acc[j] = fma(acc[j], x, c); sink[slot + j] = acc[j]
+//   KIND 7  vec4 store         acc[j] = fma(acc[j], x, c); sink4[slot + j] = vec4(acc[j], …)
 // KIND 0's slope over 4 is the cost of one multiply-add on registers; KIND 1 adds what
-// updating an accumulator costs beyond it; kinds 2–5 each contain one KIND 1 update,
-// which the benchmark subtracts.
+// updating an accumulator costs beyond it; kinds 2–7 each contain one KIND 1 update,
+// which the benchmark subtracts. The stores go to slots of the invocation's own (no
+// two invocations write one element), K_MAX apart across lanes, as a conv3d kernel's
+// output rows are Cout apart.
 // The results are summed and stored so that nothing is optimised away.
 //
-// Layouts: data [n] vec4 (n a power of two; mask = n − 1), out [invocations].
+// Layouts: data [n] vec4 (n a power of two; mask = n − 1), out [invocations],
+//          sink [invocations · K_MAX] f32, sink4 [invocations · K_MAX] vec4.
 // Dispatch: (workgroups, 1, 1), workgroup size 64.
-// Bindings: 0 params, 1 data (read), 2 out (read_write).
+// Bindings: 0 params, 1 data (read), 2 out, 3 sink, 4 sink4 (read_write).
 enable subgroups;
 
 override KIND: u32 = 0u;
@@ -31,6 +36,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> sink: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sink4: array<vec4f>;
 
 @compute @workgroup_size(64)
 fn main(
@@ -43,6 +50,7 @@ fn main(
     acc[j] = f32(j) * 1e-3;
   }
   let group = lane & ~7u;
+  let slot = (wid.x * 64u + lid) * K_MAX; // this invocation's store slots
   for (var i = 0u; i < params.iterations; i++) {
     let x = f32(i) * 1e-6 + f32(lid) * 1e-3;
     // Element addresses: consecutive across the lanes (as positions are in the conv3d
@@ -65,6 +73,14 @@ fn main(
         }
         case 5u: {
           acc[j] = fma(subgroupShuffle(x, group + (j & 7u)), 1e-3, acc[j]);
+        }
+        case 6u: {
+          acc[j] = fma(acc[j], x, 1e-4);
+          sink[slot + j] = acc[j];
+        }
+        case 7u: {
+          acc[j] = fma(acc[j], x, 1e-4);
+          sink4[slot + j] = vec4f(acc[j], x, acc[j], x);
         }
         default: {
           acc[j] = fma(acc[j], x, 1e-4);
