@@ -10,7 +10,7 @@
 // --batch N --lr X --bn-momentum X --augment N --loss focal|ce --no-oversample
 // --patience N --lr-patience N --bn-recalibrate N --epochs N;
 // --only a,b runs only the named rows of a table (the summary still lists every finished one);
-// --summary runs nothing and tabulates what has finished.
+// --summary runs nothing and tabulates what has finished; --help prints this.
 //
 // random: a stratified 70/15/15 split per seed.
 // loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
@@ -51,46 +51,79 @@ import { compareCurvesSvg } from './curves.js';
 type Engine = 'ours' | 'torch';
 const ENGINES: Engine[] = ['ours', 'torch'];
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    engine: { type: 'string', default: 'ours' },
-    width: { type: 'string', default: '1' },
-    epochs: { type: 'string', default: '300' },
-    seeds: { type: 'string', default: '0,1,2,3,4' },
-    data: { type: 'string', default: '../shared/data/emodb-original' },
-    out: { type: 'string', default: 'runs/emodb' },
-    batch: { type: 'string', default: String(DEFAULT_RUN.batch) },
-    lr: { type: 'string', default: String(DEFAULT_RUN.lr) },
-    'bn-momentum': { type: 'string', default: String(DEFAULT_RUN.bnMomentum) },
-    'bn-recalibrate': { type: 'string', default: String(DEFAULT_RUN.recalibrateBatches) },
-    augment: { type: 'string', default: String(DEFAULT_RUN.augmentCopies) },
-    loss: { type: 'string', default: DEFAULT_RUN.loss },
-    'no-oversample': { type: 'boolean', default: false },
-    patience: { type: 'string', default: String(DEFAULT_RUN.callbacks.earlyStoppingPatience) },
-    'lr-patience': { type: 'string', default: String(DEFAULT_RUN.callbacks.reduceLrPatience) },
-    only: { type: 'string' },
-    summary: { type: 'boolean', default: false },
-  },
-});
+/** The usage: this file's opening comment. */
+function usage(): string {
+  const lines = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  const end = lines.findIndex((l) => !l.startsWith('//'));
+  return lines.slice(0, end).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+}
+
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (e) {
+  console.error(`${(e as Error).message}\n\n${usage()}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  console.log(usage());
+  process.exit(0);
+}
+const { values, positionals } = parsed;
+
+function parseOptions() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      engine: { type: 'string', default: 'ours' },
+      width: { type: 'string', default: '1' },
+      epochs: { type: 'string', default: '300' },
+      seeds: { type: 'string', default: '0,1,2,3,4' },
+      data: { type: 'string', default: '../shared/data/emodb-original' },
+      out: { type: 'string', default: 'runs/emodb' },
+      batch: { type: 'string', default: String(DEFAULT_RUN.batch) },
+      lr: { type: 'string', default: String(DEFAULT_RUN.lr) },
+      'bn-momentum': { type: 'string', default: String(DEFAULT_RUN.bnMomentum) },
+      'bn-recalibrate': { type: 'string', default: String(DEFAULT_RUN.recalibrateBatches) },
+      augment: { type: 'string', default: String(DEFAULT_RUN.augmentCopies) },
+      loss: { type: 'string', default: DEFAULT_RUN.loss },
+      'no-oversample': { type: 'boolean', default: false },
+      patience: { type: 'string', default: String(DEFAULT_RUN.callbacks.earlyStoppingPatience) },
+      'lr-patience': { type: 'string', default: String(DEFAULT_RUN.callbacks.reduceLrPatience) },
+      only: { type: 'string' },
+      summary: { type: 'boolean', default: false },
+    },
+  });
+}
 const table = positionals[0] ?? 'random';
-if (!['random', 'loso', 'ablation'].includes(table)) throw new Error(`unknown table '${table}' (random, loso, ablation)`);
+/** Bad input: the reason and the usage, exit status 2. */
+function fail(message: string): never {
+  console.error(`${message}\n\n${usage()}`);
+  process.exit(2);
+}
+if (!['random', 'loso', 'ablation'].includes(table)) fail(`unknown table '${table}' (random, loso, ablation)`);
 const engine = values.engine as Engine;
-if (!ENGINES.includes(engine)) throw new Error(`--engine: ours or torch, not '${values.engine}'`);
-if (values.loss !== 'focal' && values.loss !== 'ce') throw new Error(`--loss: focal or ce, not '${values.loss}'`);
-const numbers = {
-  width: Number(values.width),
-  epochs: Number(values.epochs),
-  batch: Number(values.batch),
-  lr: Number(values.lr),
-  bnMomentum: Number(values['bn-momentum']),
-  recalibrateBatches: Number(values['bn-recalibrate']),
-  augmentCopies: Number(values.augment),
-  patience: Number(values.patience),
-  lrPatience: Number(values['lr-patience']),
+if (!ENGINES.includes(engine)) fail(`--engine: ours or torch, not '${values.engine}'`);
+if (values.loss !== 'focal' && values.loss !== 'ce') fail(`--loss: focal or ce, not '${values.loss}'`);
+const flag = (name: keyof typeof values): number => {
+  const v = Number(values[name]);
+  if (values[name] === '' || !Number.isFinite(v) || v < 0) fail(`--${name}: not a non-negative number: '${values[name]}'`);
+  return v;
 };
-for (const [k, v] of Object.entries(numbers)) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k}: not a valid number`);
+const numbers = {
+  width: flag('width'),
+  epochs: flag('epochs'),
+  batch: flag('batch'),
+  lr: flag('lr'),
+  bnMomentum: flag('bn-momentum'),
+  recalibrateBatches: flag('bn-recalibrate'),
+  augmentCopies: flag('augment'),
+  patience: flag('patience'),
+  lrPatience: flag('lr-patience'),
+};
 const seeds = values.seeds!.split(',').map(Number);
+if (seeds.some((v) => !Number.isInteger(v) || v < 0)) fail(`--seeds: a comma-separated list of non-negative integers, not '${values.seeds}'`);
 const outRoot = resolve(values.out!);
 
 const base: Omit<RunOptions, 'out'> = {
