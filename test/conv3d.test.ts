@@ -148,13 +148,17 @@ it('Winograd asked for where it cannot run (a 5×5 kernel, channels not in fours
   for (const pass of ['forward', 'backward_input', 'backward_weight'] as const) expect(conv3dPlan(gpu, pass, ok, odd).kernel, pass).toBe(fallback);
 });
 
-it('Winograd reuses its temporaries within the recording: a second forward and backward_weight in the same step create no buffers, and all are right', async () => {
+/** A 1×3×3 layer Winograd applies to, its random x, w and dy (seeds from `seed`) and their GPU copies. */
+function winogradLayer(seed: number) {
   const s = sh(2, 2, 9, 7, 8, 12, [1, 3, 3], 'same');
-  const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 21);
-  const w = random(9 * s.cin * s.cout, 22);
-  const dy = random(size(conv3dOutShape(s)), 23);
-  const yLen = size(conv3dOutShape(s));
-  const [xb, wb, dyb] = [gpu.upload(x), gpu.upload(w), gpu.upload(dy)];
+  const x = random(size([s.n, s.d, s.h, s.w, s.cin]), seed);
+  const w = random(9 * s.cin * s.cout, seed + 1);
+  const dy = random(size(conv3dOutShape(s)), seed + 2);
+  return { s, x, w, dy, yLen: size(conv3dOutShape(s)), xb: gpu.upload(x), wb: gpu.upload(w), dyb: gpu.upload(dy) };
+}
+
+it('Winograd reuses its temporaries within the recording: a second forward and backward_weight in the same step create no buffers, and all are right', async () => {
+  const { s, x, w, dy, yLen, xb, wb, dyb } = winogradLayer(21);
   const ys = [0, 1].map(() => gpu.upload(new Float32Array(yLen).fill(NaN)));
   const dws = [0, 1].map(() => gpu.upload(new Float32Array(w.length)));
   const dbs = [0, 1].map(() => gpu.upload(new Float32Array(s.cout)));
@@ -189,12 +193,7 @@ it('Winograd reuses its temporaries within the recording: a second forward and b
 });
 
 it('a forward keeps its Winograd input for backward_weight of the same tile, which then skips its input transform and gets the same gradients', async () => {
-  const s = sh(2, 2, 9, 7, 8, 12, [1, 3, 3], 'same');
-  const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 31);
-  const w = random(9 * s.cin * s.cout, 32);
-  const dy = random(size(conv3dOutShape(s)), 33);
-  const yLen = size(conv3dOutShape(s));
-  const [xb, wb, dyb] = [gpu.upload(x), gpu.upload(w), gpu.upload(dy)];
+  const { s, x, w, dy, yLen, xb, wb, dyb } = winogradLayer(31);
   const ref = conv3dBackwardWeightRef(dy, x, s);
   const winograd = (tile: 2 | 4): Conv3dOptions => ({ kernel: 'winograd', winograd: { tile } });
   /** backward_weight after a forward asked to keep its input for `weights`: dw, db, what was kept, and how many input transforms ran. */
