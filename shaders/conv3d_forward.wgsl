@@ -51,9 +51,10 @@ fn main(
     pos[p] = output_position(m0 + p * WG);
   }
 
+  // acc[p·TN/4 + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p; each sum starts at the bias.
   var acc: array<vec4f, ACC_MAX>;
   for (var i = 0u; i < TP * TN / 4u; i++) {
-    acc[i] = vec4f(0.0);
+    acc[i] = bias4(c0 + 4u * (i % (TN / 4u)));
   }
 
   var krow = 0u; // row of w (= k) of the current tap's first input channel
@@ -116,11 +117,7 @@ fn main(
     for (var j = 0u; j < TN; j++) {
       let c = c0 + j;
       if (c < params.cout) {
-        var v = acc[p * (TN / 4u) + j / 4u][j % 4u];
-        if (params.has_bias != 0u) {
-          v += bias[c];
-        }
-        y[m * params.cout + c] = v;
+        y[m * params.cout + c] = acc[p * (TN / 4u) + j / 4u][j % 4u];
       }
     }
   }

@@ -1,5 +1,6 @@
-// The interface of both conv3d forward shaders (conv3d_forward.wgsl, the direct kernel,
-// and conv3d_forward_subgroup.wgsl): params, bindings and the weight-row read. Pasted
+// The interface of the conv3d forward shaders (conv3d_forward.wgsl, the direct kernel,
+// conv3d_forward_subgroup.wgsl, conv3d_forward_rows.wgsl and conv3d_forward_tiled.wgsl):
+// params, bindings, the weight-row read and the bias that starts each sum. Pasted
 // by loadShaderSource where a shader has the line
 //   // #include conv3d_forward_io.wgsl
 // after its VEC_B override. Bindings: 0 params, 1 x (read), 2 w (read), 3 b (read;
@@ -30,6 +31,19 @@ fn w_row4(k: u32, c: u32) -> vec4f {
   for (var j = 0u; j < 4u; j++) {
     let e = i + min(c + j, params.cout - 1u);
     v[j] = wt[e >> 2u][e & 3u];
+  }
+  return v;
+}
+
+// b[c..c+3], the first term of each output's sum (every forward kernel adds the bias
+// first, then the taps in order); channels past Cout are clamped (never stored), and
+// without a bias it is zero.
+fn bias4(c: u32) -> vec4f {
+  var v = vec4f(0.0);
+  if (params.has_bias != 0u) {
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = bias[min(c + j, params.cout - 1u)];
+    }
   }
   return v;
 }

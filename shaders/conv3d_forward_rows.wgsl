@@ -61,9 +61,17 @@ fn main(
   let c_load = c0 + 4u * (lane & 7u);
   let group = lane & ~7u;
 
+  // The biases of the workgroup's 4·CV channels start every sum: lane q of each group
+  // of 8 loads those of channels c_load .. c_load + 3 (clamped past Cout, never stored)
+  // and every lane takes the CV vec4s by shuffles, rather than loading one bias per
+  // output it stores.
+  let bl = bias4(c_load);
   var acc: array<vec4f, ACC_MAX>;
-  for (var i = 0u; i < CV * TW; i++) {
-    acc[i] = vec4f(0.0);
+  for (var j = 0u; j < CV; j++) {
+    let b = subgroupShuffle(bl, group + j);
+    for (var p = 0u; p < TW; p++) {
+      acc[p * CV + j] = b;
+    }
   }
 
   var k = 0u; // row of w of tap (zd, zh, 0)
@@ -107,11 +115,7 @@ fn main(
     for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cout) {
-        var v = acc[p * CV + j / 4u][j % 4u];
-        if (params.has_bias != 0u) {
-          v += bias[c];
-        }
-        y[m * params.cout + c] = v;
+        y[m * params.cout + c] = acc[p * CV + j / 4u][j % 4u];
       }
     }
   }

@@ -67,10 +67,18 @@ fn main(
     pos[p] = output_position(m0 + p * WG);
   }
 
+  // The biases of the workgroup's 4·CV channels start every sum: lane q of each group
+  // of 8 loads those of channels c_load .. c_load + 3 (clamped past Cout, never stored)
+  // and every lane takes the CV vec4s by shuffles, rather than loading one bias per
+  // output it stores.
+  let bl = bias4(c_load);
   // acc[p·CV + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p.
   var acc: array<vec4f, ACC_MAX>;
-  for (var i = 0u; i < CV * TP; i++) {
-    acc[i] = vec4f(0.0);
+  for (var j = 0u; j < CV; j++) {
+    let b = subgroupShuffle(bl, group + j);
+    for (var p = 0u; p < TP; p++) {
+      acc[p * CV + j] = b;
+    }
   }
 
   var krow = 0u; // row of w (= k) of the current tap's first input channel
@@ -137,11 +145,7 @@ fn main(
     for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cout) {
-        var v = acc[p * CV + j / 4u][j % 4u];
-        if (params.has_bias != 0u) {
-          v += bias[c];
-        }
-        y[m * params.cout + c] = v;
+        y[m * params.cout + c] = acc[p * CV + j / 4u][j % 4u];
       }
     }
   }

@@ -158,9 +158,10 @@ fn main(
     rows[i] = decode_row(row0 + a_m4 * 4u + i);
   }
 
+  // Each sum starts at the bias of its channel (the same order as the other forward kernels).
   var acc: array<vec4f, ACC_MAX>;
   for (var i = 0u; i < TM * TN / 4u; i++) {
-    acc[i] = vec4f(0.0);
+    acc[i] = bias4(col0 + lid.x * TN + 4u * (i % (TN / 4u)));
   }
 
   for (var k0 = 0u; k0 < params.k; k0 += BK) {
@@ -183,11 +184,7 @@ fn main(
     for (var j = 0u; j < TN; j++) {
       let c = col0 + lid.x * TN + j;
       if (c < params.cout) {
-        var v = acc[i * (TN / 4u) + j / 4u][j % 4u];
-        if (params.has_bias != 0u) {
-          v += bias[c];
-        }
-        y[m * params.cout + c] = v;
+        y[m * params.cout + c] = acc[i * (TN / 4u) + j / 4u][j % 4u];
       }
     }
   }
