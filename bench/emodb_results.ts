@@ -27,8 +27,9 @@
 // the same report code.
 //
 // Runs go to runs/emodb/<table>/<engine>/<name>; a finished run leaves row.json, so
-// the same command after an interruption continues where it stopped (a run of ours
-// from its last epoch's checkpoint, a PyTorch run from its start). The summary
+// the same command after an interruption continues where it stopped: either engine's
+// run from its last completed epoch (ours from last.safetensors, PyTorch from last.pt,
+// RNG included, so both repeat what the uninterrupted run would have done). The summary
 // (runs/emodb/<table>.md, .json and <table>-<row>.svg, validation curves of both
 // engines) covers every finished run of the same settings, both engines side by side.
 import { parseArgs } from 'node:util';

@@ -329,7 +329,12 @@ def cmd_train(d):
     order [epochs, n_train] (I32, our shuffles). Writes DIR/history.json (one entry per epoch,
     as our history.json), DIR/best.safetensors (best val_accuracy, our names and layouts),
     DIR/test_pred.safetensors (pred: I32 per test clip); history.json is rewritten after
-    every epoch and each epoch's logs are printed as a JSON line."""
+    every epoch and each epoch's logs are printed as a JSON line.
+    After every epoch the whole state (weights, batch-norm statistics, Adam's moments,
+    the callbacks, the best weights so far, history and PyTorch's RNG, which draws the
+    dropout masks) goes to DIR/last.pt, written to a temporary file and renamed; a run
+    started again in the same DIR with the same peer.json continues after that epoch
+    and repeats what the uninterrupted run would have done."""
     cfg = json.load(open(f'{d}/peer.json'))
     torch.manual_seed(cfg['seed'])
     init, _ = read_safetensors(f'{d}/init.safetensors')
@@ -341,9 +346,23 @@ def cmd_train(d):
     tx, ty = torch.from_numpy(data['train_x']), torch.from_numpy(data['train_y'].astype(np.int64))
     vx, vy = torch.from_numpy(data['val_x']), torch.from_numpy(data['val_y'].astype(np.int64))
     cb = Callbacks(cfg['callbacks'], cfg['lr'])
-    history, best = [], None
+    history, best, stopped = [], None, False
+    last = f'{d}/last.pt'
+    if os.path.exists(last):
+        state = torch.load(last)
+        if state['cfg'] == cfg:
+            model.load(state['model'])
+            opt.t = state['adam_t']
+            opt.m = {k: torch.from_numpy(v) for k, v in state['adam_m'].items()}
+            opt.v = {k: torch.from_numpy(v) for k, v in state['adam_v'].items()}
+            cb.__dict__.update(state['callbacks'])
+            history, best, stopped = state['history'], state['best'], state['stopped']
+            torch.set_rng_state(state['rng'])
+            print(f'{d}: resuming after epoch {len(history)}', file=sys.stderr, flush=True)
+        else:
+            print(f'{d}: last.pt is from other settings; starting afresh', file=sys.stderr, flush=True)
     n = len(ty)
-    for epoch in range(cfg['epochs']):
+    for epoch in range(len(history), 0 if stopped else cfg['epochs']):
         t0 = time.time()
         order = torch.from_numpy(data['order'][epoch].astype(np.int64))
         loss_sum, correct = 0.0, 0
@@ -372,6 +391,12 @@ def cmd_train(d):
             best = model.named()
         print(json.dumps(logs), flush=True)
         json.dump(history, open(f'{d}/history.json', 'w'))
+        torch.save({'cfg': cfg, 'model': model.named(), 'adam_t': opt.t,
+                    'adam_m': {k: v.numpy().copy() for k, v in opt.m.items()},
+                    'adam_v': {k: v.numpy().copy() for k, v in opt.v.items()},
+                    'callbacks': {k: v for k, v in cb.__dict__.items() if k != 'cfg'},
+                    'history': history, 'best': best, 'stopped': stop, 'rng': torch.get_rng_state()}, f'{last}.tmp')
+        os.replace(f'{last}.tmp', last)
         if stop:
             break
     write_safetensors(f'{d}/best.safetensors', best)

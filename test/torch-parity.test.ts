@@ -6,7 +6,8 @@
 // every gradient of the first step, and every weight and batch-norm statistic after
 // the last step. docs/RESULTS.md explains each tolerance.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/kernels/gpu.js';
@@ -15,7 +16,8 @@ import { Engine, KERAS_ADAM } from '../src/train/engine.js';
 import { saveModel } from '../src/model/checkpoint.js';
 import { readSafetensors, writeSafetensors, type TensorEntry } from '../src/model/safetensors.js';
 import { CLASS_NAMES } from '../src/data/sources.js';
-import { engineDropoutMasks, runTorchPeer, torchVersion } from '../bench/torch_peer.js';
+import { engineDropoutMasks, runTorchPeer, torchVersion, TORCH_PEER, TORCH_PYTHON } from '../bench/torch_peer.js';
+import { KERAS_CALLBACKS } from '../src/train/callbacks.js';
 import { expectClose, makeRng, uniform } from './util/check.js';
 
 const STEPS = 20;
@@ -131,4 +133,54 @@ describe('parity with PyTorch', () => {
       for (const p of model.params) expectClose(`fused batch norm: step-1 gradient ${p.name}`, f(`grad.${p.name}`), t(`grad.${p.name}`), absorbed(p.name) ? TOL.bnAbsorbedGrad : TOL.grad);
     }, 120_000);
   }
+  it.runIf(torch.version)('a PyTorch training run killed after an epoch and started again ends exactly as an uninterrupted one', async () => {
+    const gpu = await getGpu();
+    const EPOCHS = 6;
+    const model = new Ser3dCnn(gpu, { classes: CLASS_NAMES, input: INPUT, width: WIDTH, bnMomentum: BN_MOMENTUM }, SEED);
+    const rand = makeRng(12);
+    const sample = INPUT.reduce((a, b) => a * b, 1);
+    const split = (n: number): Record<string, TensorEntry> => ({
+      x: { dtype: 'F32', shape: [n, ...INPUT], data: uniform(rand, n * sample, 0, 1) },
+      y: { dtype: 'I32', shape: [n], data: Int32Array.from({ length: n }, () => Math.floor(rand() * CLASS_NAMES.length)) },
+    });
+    const [train, val, test] = [split(12), split(6), split(6)];
+    const order = new Int32Array(EPOCHS * 12);
+    for (let e = 0; e < EPOCHS; e++) order.set(Int32Array.from({ length: 12 }, (_, i) => i).sort(() => rand() - 0.5), e * 12);
+    const data: Record<string, TensorEntry> = {
+      alpha: { dtype: 'F32', shape: [CLASS_NAMES.length], data: uniform(rand, CLASS_NAMES.length, 0.05, 0.3) },
+      order: { dtype: 'I32', shape: [EPOCHS, 12], data: order },
+    };
+    for (const [name, t] of Object.entries({ train, val, test })) {
+      data[`${name}_x`] = t.x!;
+      data[`${name}_y`] = t.y!;
+    }
+    const peer = { bnMomentum: BN_MOMENTUM, gamma: 2, lr: 1e-2, batch: 4, epochs: EPOCHS, recalibrateBatches: 2, callbacks: { ...KERAS_CALLBACKS, earlyStoppingPatience: 100, reduceLrPatience: 2 }, seed: SEED };
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'ser-torch-resume-')));
+    for (const dir of dirs) {
+      await saveModel(gpu, model, join(dir, 'init.safetensors'));
+      await writeSafetensors(join(dir, 'data.safetensors'), data);
+      writeFileSync(join(dir, 'peer.json'), JSON.stringify(peer));
+    }
+    await runTorchPeer('train', dirs[0]!);
+    // The second run: SIGKILL once it has printed its third epoch, wherever it then is, then again from the start.
+    const killed = await new Promise<number>((resolve) => {
+      const child = spawn(TORCH_PYTHON, [TORCH_PEER, 'train', dirs[1]!], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let lines = 0;
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        lines += d.split('\n').length - 1;
+        if (lines >= 3) child.kill('SIGKILL');
+      });
+      child.on('close', () => resolve(lines));
+    });
+    expect(killed, 'epochs printed before the kill').toBeLessThan(EPOCHS);
+    const resumed: string[] = [];
+    await runTorchPeer('train', dirs[1]!, (line) => resumed.push(line));
+    expect(resumed.length, 'epochs trained after the restart').toBeLessThan(EPOCHS);
+    const history = (dir: string) => (JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as Record<string, number>[]).map(({ seconds: _, ...rest }) => rest);
+    expect(history(dirs[1]!)).toEqual(history(dirs[0]!));
+    for (const file of ['best.safetensors', 'test_pred.safetensors']) {
+      const [a, b] = await Promise.all(dirs.map((dir) => readSafetensors(join(dir, file))));
+      for (const [name, t] of Object.entries(a!.tensors)) expect(b!.tensors[name]!.data, `${file}: ${name}`).toEqual(t.data);
+    }
+  });
 });
