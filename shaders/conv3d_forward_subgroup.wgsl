@@ -38,6 +38,10 @@ override TP: u32 = 3; // output positions per invocation, at most TP_MAX, CV·TP
 override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
 override VEC_A: bool = false;
 override VEC_B: bool = false;
+// A 1×1×1 kernel without padding (conv5, Winograd's GEMMs): output position m reads
+// input position m, so no position is decoded (three integer divisions per position and
+// lane, which x86 does one lane at a time).
+override POINTWISE: bool = false;
 // Function-scope arrays need constant sizes.
 const TP_MAX: u32 = 8u;
 const ACC_MAX: u32 = 32u;
@@ -64,7 +68,12 @@ fn main(
   // reads consecutive positions across invocations.
   var pos: array<vec4i, TP_MAX>; // (od, oh, ow, element offset of x[n, 0, 0, 0, 0]); od = -huge past M
   for (var p = 0u; p < TP; p++) {
-    pos[p] = output_position(m0 + p * WG);
+    let m = m0 + p * WG;
+    if (POINTWISE) {
+      pos[p] = vec4i(select(-0x40000000, 0, m < params.m), 0, 0, i32(min(m, params.m - 1u) * params.cin));
+    } else {
+      pos[p] = output_position(m);
+    }
   }
 
   // The biases of the workgroup's 4·CV channels start every sum: lane q of each group

@@ -226,7 +226,7 @@ function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv
     const t = subgroupBlocking(o, s.cout);
     r.dispatch(CONV3D_FORWARD_SUBGROUP, {
       ...common,
-      constants: { ...subgroupConstants(r.gpu, t, CONV3D_FORWARD_SUBGROUP.shader), ...vec },
+      constants: { ...subgroupConstants(r.gpu, t, CONV3D_FORWARD_SUBGROUP.shader), ...vec, POINTWISE: pointwise(s) ? 1 : 0 },
       workgroups: directGrid(r.gpu, m, s.cout, { wg: t.wg, tp: t.tp, tn: 4 * t.cv! }),
     });
   } else {
@@ -237,6 +237,11 @@ function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv
       workgroups: directGrid(r.gpu, m, s.cout, t),
     });
   }
+}
+
+/** A 1×1×1 kernel without padding: each output position reads the input position of the same index. */
+function pointwise(s: Conv3dShape): boolean {
+  return s.kd === 1 && s.kh === 1 && s.kw === 1 && conv3dPads(s).every((p) => p === 0);
 }
 
 /** One of the Winograd path's GEMMs (16 or 36): a 1×1×1 forward on the device's default kernel. */
