@@ -14,8 +14,9 @@
 //
 // CV (vec4 channel groups per invocation: 8, 4 or 2) follows Cout: a layer of 8 or 16
 // output channels runs with CV 2 or 4 and correspondingly more positions TP, instead
-// of computing 32 channels and storing a quarter or half of them (lanes q >= CV then
-// load weights nobody reads).
+// of computing 32 channels and storing a quarter or half of them; the lanes of a group
+// then load 8 / CV weight rows at once (with VEC_A), so no load fetches weights nobody
+// reads.
 //
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
 // shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
@@ -36,6 +37,7 @@ enable subgroups;
 override WG: u32 = 64;
 override TP: u32 = 3; // output positions per invocation, at most TP_MAX, CV·TP at most ACC_MAX
 override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
+override RPL: u32 = 8u / CV; // rows of w per weight load (VEC_A); not set by the host
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 // A 1×1×1 kernel without padding (conv5, Winograd's GEMMs): output position m reads
@@ -63,6 +65,8 @@ fn main(
   let c0 = wid.x * 4u * CV; // first of the workgroup's 4·CV output channels
   let c_load = c0 + 4u * (lane & 7u); // the 4 channels whose weights this lane loads
   let group = lane & ~7u; // first lane of this lane's group of 8
+  let q8 = lane & 7u;
+  let c_pack = c0 + 4u * (q8 % CV); // the 4 channels whose weights this lane loads, packed
 
   // Output position p of this invocation is m0 + p·WG, so each load instruction
   // reads consecutive positions across invocations.
@@ -111,15 +115,27 @@ fn main(
               a[p] = select(vec4f(0.0), x[(xoff[p] + ci) >> 2u], inside[p]);
             }
             let k = krow + ci;
-            let l0 = w_row4(k, c_load);
-            let l1 = w_row4(k + 1u, c_load);
-            let l2 = w_row4(k + 2u, c_load);
-            let l3 = w_row4(k + 3u, c_load);
+            // Rows k .. k+3 of w, 4·CV channels each: one load per row where CV = 8; with
+            // CV = 4 or 2 a load covers RPL = 8 / CV rows (lane q: row q / CV, channels
+            // c0 + 4 (q % CV)), so 2 loads or 1 instead of 4. Row r, channels c0 + 4j..
+            // are then in load r / RPL at lane (r % RPL)·CV + j.
+            let l0 = w_row4(k + q8 / CV, c_pack);
+            var l1 = l0;
+            var l2 = l0;
+            var l3 = l0;
+            if (CV == 8u) {
+              l1 = w_row4(k + 1u, c_pack);
+              l2 = w_row4(k + 2u, c_pack);
+              l3 = w_row4(k + 3u, c_pack);
+            } else if (CV == 4u) {
+              l2 = w_row4(k + 2u + q8 / CV, c_pack);
+              l3 = l2;
+            }
             for (var j = 0u; j < CV; j++) {
               let w0 = subgroupShuffle(l0, group + j);
-              let w1 = subgroupShuffle(l1, group + j);
-              let w2 = subgroupShuffle(l2, group + j);
-              let w3 = subgroupShuffle(l3, group + j);
+              let w1 = subgroupShuffle(l1, group + (1u % RPL) * CV + j);
+              let w2 = subgroupShuffle(l2, group + (2u % RPL) * CV + j);
+              let w3 = subgroupShuffle(l3, group + (3u % RPL) * CV + j);
               for (var p = 0u; p < TP; p++) {
                 acc[p * CV + j] += a[p].x * w0 + a[p].y * w1 + a[p].z * w2 + a[p].w * w3;
               }
