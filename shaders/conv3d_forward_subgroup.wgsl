@@ -63,10 +63,9 @@ fn main(
 ) {
   let m0 = (wid.y + wid.z * nwg.y) * WG * TP + lid;
   let c0 = wid.x * 4u * CV; // first of the workgroup's 4·CV output channels
-  let c_load = c0 + 4u * (lane & 7u); // the 4 channels whose weights this lane loads
   let group = lane & ~7u; // first lane of this lane's group of 8
-  let q8 = lane & 7u;
-  let c_pack = c0 + 4u * (q8 % CV); // the 4 channels whose weights this lane loads, packed
+  let q8 = lane & 7u; // this lane's place in its group
+  let c_load = c0 + 4u * (q8 % CV); // the 4 channels whose weights and biases this lane loads
 
   // Output position p of this invocation is m0 + p·WG, so each load instruction
   // reads consecutive positions across invocations.
@@ -119,16 +118,16 @@ fn main(
             // CV = 4 or 2 a load covers RPL = 8 / CV rows (lane q: row q / CV, channels
             // c0 + 4 (q % CV)), so 2 loads or 1 instead of 4. Row r, channels c0 + 4j..
             // are then in load r / RPL at lane (r % RPL)·CV + j.
-            let l0 = w_row4(k + q8 / CV, c_pack);
+            let l0 = w_row4(k + q8 / CV, c_load);
             var l1 = l0;
             var l2 = l0;
             var l3 = l0;
             if (CV == 8u) {
-              l1 = w_row4(k + 1u, c_pack);
-              l2 = w_row4(k + 2u, c_pack);
-              l3 = w_row4(k + 3u, c_pack);
+              l1 = w_row4(k + 1u, c_load);
+              l2 = w_row4(k + 2u, c_load);
+              l3 = w_row4(k + 3u, c_load);
             } else if (CV == 4u) {
-              l2 = w_row4(k + 2u + q8 / CV, c_pack);
+              l2 = w_row4(k + 2u + q8 / CV, c_load);
               l3 = l2;
             }
             for (var j = 0u; j < CV; j++) {
