@@ -9,8 +9,9 @@
 // a row share all but one of their taps, so here the TW + KW − 1 input values of a
 // kernel row are loaded once into registers and each feeds up to KW positions. The
 // weights of a tap are loaded once per group of 8 lanes — lane q loads w[k, c0+4q ..
-// c0+4q+3] — and shared with CV shuffles, as in conv3d_forward_subgroup.wgsl. KW is
-// an override constant so that the register window is indexed by constants only.
+// c0+4q+3] — and shared with CV shuffles, as in conv3d_forward_subgroup.wgsl; with 8 or
+// 16 channels (CV 2 or 4) one load covers 8 / CV taps. KW is an override constant so
+// that the register window is indexed by constants only.
 //
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
 // shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
@@ -30,6 +31,7 @@ override WG: u32 = 64;
 override TW: u32 = 4; // output positions along W per invocation, CV·TW at most ACC_MAX
 override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
 override KW: u32 = 5; // the kernel's width (= params.kw)
+override RPL: u32 = 8u / CV; // weight rows per load; not set by the host
 override VEC_A: bool = false; // unused: one input channel
 override VEC_B: bool = false;
 // Function-scope arrays need constant sizes.
@@ -58,8 +60,9 @@ fn main(
   let od = (row / params.oh) % params.od;
   let n = row / (params.oh * params.od);
   let c0 = wid.x * 4u * CV;
-  let c_load = c0 + 4u * (lane & 7u);
   let group = lane & ~7u;
+  let q8 = lane & 7u; // this lane's place in its group
+  let c_load = c0 + 4u * (q8 % CV); // the 4 channels whose weights and biases this lane loads
 
   // The biases of the workgroup's 4·CV channels start every sum: lane q of each group
   // of 8 loads those of channels c_load .. c_load + 3 (clamped past Cout, never stored)
@@ -90,12 +93,20 @@ fn main(
         let e = base + u32(clamp(iw, 0, i32(params.w) - 1));
         xr[i] = select(0.0, x[e >> 2u][e & 3u], inside);
       }
-      for (var zw = 0u; zw < KW; zw++) {
-        let l = w_row4(k + zw, c_load);
-        for (var j = 0u; j < CV; j++) {
-          let wv = subgroupShuffle(l, group + j);
-          for (var p = 0u; p < TW; p++) {
-            acc[p * CV + j] += xr[p + zw] * wv;
+      // The KW weight rows of this kernel row, RPL = 8 / CV per load (lane q: row
+      // z0 + q / CV, channels c0 + 4 (q % CV)): with 8 or 16 channels 2 or 3 loads for
+      // a 5-wide kernel instead of 5.
+      for (var z0 = 0u; z0 < KW; z0 += RPL) {
+        let l = w_row4(k + min(z0 + q8 / CV, KW - 1u), c_load);
+        for (var b = 0u; b < RPL; b++) {
+          let zw = z0 + b;
+          if (zw < KW) {
+            for (var j = 0u; j < CV; j++) {
+              let wv = subgroupShuffle(l, group + b * CV + j);
+              for (var p = 0u; p < TW; p++) {
+                acc[p * CV + j] += xr[p + zw] * wv;
+              }
+            }
           }
         }
       }
