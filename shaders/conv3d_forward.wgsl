@@ -53,8 +53,11 @@ fn main(
 
   // acc[p·TN/4 + j] holds channels c0 + 4j .. c0 + 4j + 3 of position p; each sum starts at the bias.
   var acc: array<vec4f, ACC_MAX>;
-  for (var i = 0u; i < TP * TN / 4u; i++) {
-    acc[i] = bias4(c0 + 4u * (i % (TN / 4u)));
+  for (var j = 0u; j < TN / 4u; j++) {
+    let b = bias4(c0 + 4u * j);
+    for (var p = 0u; p < TP; p++) {
+      acc[p * (TN / 4u) + j] = b;
+    }
   }
 
   var krow = 0u; // row of w (= k) of the current tap's first input channel

@@ -160,8 +160,11 @@ fn main(
 
   // Each sum starts at the bias of its channel (the same order as the other forward kernels).
   var acc: array<vec4f, ACC_MAX>;
-  for (var i = 0u; i < TM * TN / 4u; i++) {
-    acc[i] = bias4(col0 + lid.x * TN + 4u * (i % (TN / 4u)));
+  for (var j = 0u; j < TN / 4u; j++) {
+    let b = bias4(col0 + lid.x * TN + 4u * j);
+    for (var i = 0u; i < TM; i++) {
+      acc[i * (TN / 4u) + j] = b;
+    }
   }
 
   for (var k0 = 0u; k0 < params.k; k0 += BK) {

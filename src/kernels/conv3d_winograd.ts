@@ -134,12 +134,7 @@ export function conv3dWinograd(
     constants: { WG: WINOGRAD_WG, TILE: tile, FLIP: forward ? 0 : 1 },
     workgroups: grid1d(r.gpu, s.cin * s.cout, WINOGRAD_WG),
   });
-  r.dispatch(CONV3D_WINOGRAD_INPUT, {
-    params: { n: s.n, d: src.d, h: src.h, w: src.w, c: src.c, th, tw, ph: pads[0]!, pw: pads[1]!, t, t_pad: tPad },
-    buffers: { a, v },
-    constants: { WG: WINOGRAD_WG, TILE: tile },
-    workgroups: grid1d(r.gpu, (tPad * src.c) / 4, WINOGRAD_WG),
-  });
+  winogradInput(r, a, v, { n: s.n, ...src }, pads[0]!, pads[1]!, { th, tw, t, tPad }, tile);
   const gemmShape: Conv3dShape = { n: 1, d: 1, h: 1, w: tPad, cin: src.c, cout: dst.c, kd: 1, kh: 1, kw: 1, padding: 'same' };
   for (let xi = 0; xi < xis; xi++) {
     gemm(r, gemmShape, {
@@ -189,14 +184,7 @@ export function conv3dWinogradBackwardWeight(
   const v = kept ?? r.acquire(xis * tPad * s.cin * 4, 'winograd input');
   const g = r.acquire(xis * tPad * s.cout * 4, 'winograd gradient');
   const du = r.acquire(xis * uStride * 4, 'winograd kernel gradient');
-  if (!kept) {
-    r.dispatch(CONV3D_WINOGRAD_INPUT, {
-      params: { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin, th, tw, ph, pw, t, t_pad: tPad },
-      buffers: { a: x, v },
-      constants: { WG: WINOGRAD_WG, TILE: tile },
-      workgroups: grid1d(r.gpu, (tPad * s.cin) / 4, WINOGRAD_WG),
-    });
-  }
+  if (!kept) winogradInput(r, x, v, { n: s.n, d: s.d, h: s.h, w: s.w, c: s.cin }, ph, pw, { th, tw, t, tPad }, tile);
   r.dispatch(CONV3D_WINOGRAD_DY, {
     params: { oh, ow, c: s.cout, th, tw, t, t_pad: tPad },
     buffers: { dy, g },
@@ -223,4 +211,23 @@ export function conv3dWinogradBackwardWeight(
 }
 
 const WINOGRAD_WG = 64;
+
+/** V = Bᵀ d B of every α×α input patch of tensor `a` ([N, D, H, W, C]) into v ([α², T_pad, C]). */
+function winogradInput(
+  r: Recorder,
+  a: GPUBuffer,
+  v: GPUBuffer,
+  dims: { n: number; d: number; h: number; w: number; c: number },
+  ph: number,
+  pw: number,
+  tiles: { th: number; tw: number; t: number; tPad: number },
+  tile: WinogradTile,
+): void {
+  r.dispatch(CONV3D_WINOGRAD_INPUT, {
+    params: { ...dims, th: tiles.th, tw: tiles.tw, ph, pw, t: tiles.t, t_pad: tiles.tPad },
+    buffers: { a, v },
+    constants: { WG: WINOGRAD_WG, TILE: tile },
+    workgroups: grid1d(r.gpu, (tiles.tPad * dims.c) / 4, WINOGRAD_WG),
+  });
+}
 
