@@ -285,14 +285,20 @@ const pm = (xs: number[], scale: number, digits: number): string =>
   xs.length === 0 ? '—' : xs.length > 1 ? `${(scale * mean(xs)).toFixed(digits)} ± ${(scale * sd(xs)).toFixed(digits)}` : (scale * xs[0]!).toFixed(digits);
 
 const started = Date.now();
-const gpu = await getGpu();
 const { items } = await scanDataArgs([`emodb=${resolve(values.data!)}`]);
 const runs = plan(items);
-if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion().reason);
+const rowOf = (name: string): string => name.replace(/-?seed\d+$/, '') || 'recipe';
+const only = values.only?.split(',');
 {
-  const only = values.only?.split(',');
+  const known = [...new Set(runs.map((r) => rowOf(r.name)))];
+  const unknown = (only ?? []).filter((r) => !known.includes(r));
+  if (unknown.length) fail(`--only ${unknown.join(',')}: no such row of the ${table} table (its rows: ${known.join(', ')})`);
+}
+if (engine === 'torch' && !torchVersion().version) throw new Error(torchVersion().reason);
+const gpu = await getGpu();
+{
   for (const { name, o, folder } of values.summary ? [] : runs) {
-    if (only && !only.includes(name.replace(/-?seed\d+$/, '') || 'recipe')) continue;
+    if (only && !only.includes(rowOf(name))) continue;
     const dir = runDir(engine, name, folder);
     const opts = { ...base, ...o };
     if (existsSync(join(dir, 'row.json'))) {

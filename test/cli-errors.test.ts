@@ -3,12 +3,12 @@
 // on stderr naming the file and the reason (never a stack trace), a non-zero exit
 // code (2 for usage errors, 1 for the rest), and no hang.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/kernels/gpu.js';
 import { brokenAudio, testSignal, wav16 } from './util/audio-files.js';
-import { runSer, STACK_FRAME, writeTinyRun, type SerResult } from './util/cli.js';
+import { ROOT, runSer, STACK_FRAME, writeTinyRun, type SerResult } from './util/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ser-cli-errors-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -187,6 +187,24 @@ describe.concurrent('bad options: exit 2 with a usage message, before any work',
       expect(r.stderr).toMatch(/Usage: ser|Run 'ser \w+ --help'/);
       // Checked before the GPU starts (Dawn prints its warnings when a device is created).
       expect(r.stderr).not.toContain('Warning: maxDynamic');
+    });
+  }
+});
+
+describe.concurrent('bench/emodb_results.ts with bad options: exit 2 with its usage, before any work', () => {
+  const cases: { title: string; args: string[]; reason: RegExp }[] = [
+    { title: 'a row name the table does not have', args: ['ablation', '--only', 'oversampling'], reason: /--only oversampling: no such row of the ablation table \(its rows: recipe, no-augment, cross-entropy, no-oversample, no-recalibration\)/ },
+    { title: 'an unknown engine', args: ['random', '--engine', 'keras'], reason: /--engine: ours or torch, not 'keras'/ },
+    { title: 'an unknown table', args: ['sideways'], reason: /unknown table 'sideways'/ },
+  ];
+  for (const c of cases) {
+    it(c.title, async () => {
+      const r = await runSer([...c.args, '--out', join(root, 'emodb-out')], { cwd: ROOT, entry: ['--import', 'tsx', 'bench/emodb_results.ts'] });
+      expectCleanFailure(r, 2);
+      expect(r.stderr).toMatch(c.reason);
+      expect(r.stderr).toContain('The EmoDB benchmark of docs/RESULTS.md');
+      expect(r.stderr).not.toContain('Warning: maxDynamic');
+      expect(existsSync(join(root, 'emodb-out'))).toBe(false);
     });
   }
 });

@@ -28,6 +28,8 @@ export interface SerResult {
 export interface SerOptions {
   cwd?: string;
   timeoutMs?: number;
+  /** What node runs instead of bin/ser.js, e.g. ['--import', 'tsx', 'bench/emodb_results.ts'] (paths from the repository root). */
+  entry?: string[];
   /** Called with each chunk of stderr and the child, e.g. to send it a signal at the right moment. */
   onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void;
 }
@@ -55,7 +57,7 @@ function spawnSer(args: string[], o: SerOptions): Promise<SerResult> {
     const env = { ...process.env };
     delete env.SER_DEBUG;
     // Outside the repository by default, so nothing (a feature cache, an SVG) lands in the working tree.
-    const child = spawn(process.execPath, [SER, ...args], { cwd: o.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(o.entry ?? [SER]), ...args], { cwd: o.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
