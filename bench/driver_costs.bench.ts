@@ -4,13 +4,17 @@
 // independent operations of one kind; timing K = 16 and K = 32 separates the cost of
 // one operation (the slope) from that of a loop step (the intercept). Everything is
 // reported relative to one multiply-add measured in the same run, so the figures
-// describe the driver rather than how busy the machine was.
+// describe the driver rather than how busy the machine was. The same run times the
+// fixed cost of a dispatch: recordings of 32 and 256 dispatches of a one-workgroup
+// kernel (shaders/fill.wgsl), whose slope is what each further dispatch in a
+// recording adds (Dawn's barriers between dispatches included).
 //
 //   npx tsx bench/driver_costs.bench.ts [--json] [--rounds 7]
 //
 // Needs subgroups (the shuffle probe); reports the adapter's subgroup size.
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
 import { timeRecorded, type KernelSpec } from '../src/kernels/kernel.js';
+import { fill } from '../src/kernels/fill.js';
 import { isMain } from './op_harness.js';
 
 const DRIVER_PROBE: KernelSpec = {
@@ -54,7 +58,16 @@ export interface DriverCosts {
   costs: DriverCost[];
   /** One loop step (a dynamic loop's compare, branch and exit-mask bookkeeping), in multiply-adds. */
   loopStepFmas: number;
+  /** What one more dispatch of a one-workgroup kernel adds to a recording, in µs. */
+  dispatchUs: number;
+  /** The same in multiply-adds of the whole adapter at the fma probe's rate: the arithmetic a dispatch's fixed cost could have bought. */
+  dispatchFmas: number;
 }
+
+const DISPATCHES_LOW = 32;
+const DISPATCHES_HIGH = 256;
+/** Buffers the dispatch probe's fills cycle through, so consecutive dispatches touch different buffers as a network's do. */
+const DISPATCH_BUFFERS = 8;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,6 +85,7 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
   const out = gpu.createBuffer({ label: 'probe out', size: WORKGROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const sink = gpu.createBuffer({ label: 'probe f32 stores', size: WORKGROUPS * 64 * K_MAX * 4, usage: GPUBufferUsage.STORAGE });
   const sink4 = gpu.createBuffer({ label: 'probe vec4 stores', size: WORKGROUPS * 64 * K_MAX * 16, usage: GPUBufferUsage.STORAGE });
+  const fillBuffers = Array.from({ length: DISPATCH_BUFFERS }, (_, i) => gpu.createBuffer({ label: `probe dispatch ${i}`, size: 256, usage: GPUBufferUsage.STORAGE }));
   const invocationSteps = WORKGROUPS * 64 * LOOP_STEPS;
   const time = (kind: number, k: number): Promise<number> =>
     timeRecorded(gpu, (r) =>
@@ -86,7 +100,16 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
     for (const p of PROBES) for (const k of [K_LOW, K_HIGH]) await time(p.kind, k); // compiles the pipelines
     const slopes: number[][] = PROBES.map(() => []);
     const intercepts: number[] = [];
+    const dispatchSlopes: number[] = [];
+    const fills = (count: number): Promise<number> =>
+      timeRecorded(gpu, (r) => {
+        for (let i = 0; i < count; i++) fill(r, fillBuffers[i % DISPATCH_BUFFERS]!, 64, i);
+      });
+    await fills(DISPATCHES_LOW);
     for (let round = 0; round < rounds; round++) {
+      const low = await fills(DISPATCHES_LOW);
+      const high = await fills(DISPATCHES_HIGH);
+      dispatchSlopes.push(((high - low) * 1e3) / (DISPATCHES_HIGH - DISPATCHES_LOW));
       for (const [i, p] of PROBES.entries()) {
         const low = await time(p.kind, K_LOW);
         const high = await time(p.kind, K_HIGH);
@@ -104,9 +127,17 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
       return { name: p.name, what: p.what, ns, fmas: ns / fma };
     });
     const info = gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number };
-    return { adapter: gpu.summary.description || gpu.summary.device, subgroupSize: info.subgroupMinSize ?? null, costs, loopStepFmas: median(intercepts) / fma };
+    const dispatchUs = median(dispatchSlopes);
+    return {
+      adapter: gpu.summary.description || gpu.summary.device,
+      subgroupSize: info.subgroupMinSize ?? null,
+      costs,
+      loopStepFmas: median(intercepts) / fma,
+      dispatchUs,
+      dispatchFmas: (dispatchUs * 1e3) / fma,
+    };
   } finally {
-    for (const b of [data, out, sink, sink4]) b.destroy();
+    for (const b of [data, out, sink, sink4, ...fillBuffers]) b.destroy();
   }
 }
 
@@ -114,6 +145,7 @@ export function formatDriverCosts(c: DriverCosts): string {
   const lines = [`adapter: ${c.adapter}, subgroup size ${c.subgroupSize ?? 'unknown'}`, '', `${'operation'.padEnd(22)} ${'multiply-adds'.padStart(13)}   ns per invocation`];
   for (const x of c.costs) lines.push(`${x.name.padEnd(22)} ${x.fmas.toFixed(1).padStart(13)}   ${x.ns.toFixed(4)}`);
   lines.push(`${'loop step'.padEnd(22)} ${c.loopStepFmas.toFixed(1).padStart(13)}`);
+  lines.push('', `one more dispatch in a recording: ${c.dispatchUs.toFixed(1)} µs, the time the adapter takes for ${(c.dispatchFmas / 1e6).toFixed(2)} M multiply-adds`);
   return lines.join('\n');
 }
 
