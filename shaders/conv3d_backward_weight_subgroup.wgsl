@@ -43,6 +43,7 @@ override VEC_A: bool = false;
 override VEC_B: bool = false;
 const TILE: u32 = 32u; // rows of a tile
 override RL: u32 = 4u * CV; // rows per lane (each with 4 channels); not set by the host
+override PB: u32 = 8u / CV; // positions per step of the position loop; not set by the host
 
 struct Params {
   n: u32, d: u32, h: u32, w: u32, cin: u32,
@@ -103,41 +104,56 @@ fn main(
     acc[r] = vec4f(0.0);
   }
 
+  // Positions are taken PB = 8 / CV at a time. The dY vec4 of position p + s and
+  // channels 4·j' .. is loaded once per group, by lane s·CV + j', and handed round by
+  // shuffles: with CV < 8 the lanes of different row blocks need the same dY values,
+  // and a vec4 load costs more than the multiply-adds it feeds here.
   // (od, oh, ow) and n of position p, advanced by one each step (conv3d_common.wgsl).
   var walk = walk_start(min(p_begin, params.m - 1u));
-  for (var p = p_begin; p < p_end; p++) {
-    let pos = walk.pos;
-    let n = walk.n;
-    let base = n * params.d * params.h * params.w * params.cin;
-    var g: vec4f; // dY[p, c..c+3]; channels past Cout are clamped (never stored)
-    let i = p * params.cout;
-    if (VEC_B) {
-      g = dy[(i + min(c, params.cout - 4u)) >> 2u];
-    } else {
-      for (var j = 0u; j < 4u; j++) {
-        let e = i + min(c + j, params.cout - 1u);
-        g[j] = dy[e >> 2u][e & 3u];
+  for (var p = p_begin; p < p_end; p += PB) {
+    var gl = vec4f(0.0); // dY[p + rb, c .. c+3], zero past the chunk; channels past Cout clamped (never stored)
+    let pg = p + rb;
+    if (pg < p_end) {
+      let i = pg * params.cout;
+      if (VEC_B) {
+        gl = dy[(i + min(c, params.cout - 4u)) >> 2u];
+      } else {
+        for (var j = 0u; j < 4u; j++) {
+          let e = i + min(c + j, params.cout - 1u);
+          gl[j] = dy[e >> 2u][e & 3u];
+        }
       }
     }
-    var a: vec4f; // A[row0 + 4q + r, p] for r < 4
-    if (vec_rows) {
-      let t = pos + taps[0].off;
-      let inside = all(t >= vec3i(0)) && all(t < vec3i(i32(params.d), i32(params.h), i32(params.w)));
-      let o = select(0u, base + ((u32(t.x) * params.h + u32(t.y)) * params.w + u32(t.z)) * params.cin + taps[0].ci, inside);
-      a = select(vec4f(0.0), x[o >> 2u], inside);
-    } else {
-      for (var r = 0u; r < 4u; r++) {
-        a[r] = tap_value(base, pos, taps[r]);
+    var a: array<vec4f, 4>; // a[s] = A[row0 + 4q + r, p + s] for r < 4 (position p + s clamped to the chunk)
+    var ws = walk;
+    for (var s = 0u; s < PB; s++) {
+      if (s > 0u && p + s < p_end) {
+        ws = walk_next(ws);
+      }
+      let base = ws.n * params.d * params.h * params.w * params.cin;
+      if (vec_rows) {
+        let t = ws.pos + taps[0].off;
+        let inside = all(t >= vec3i(0)) && all(t < vec3i(i32(params.d), i32(params.h), i32(params.w)));
+        let o = select(0u, base + ((u32(t.x) * params.h + u32(t.y)) * params.w + u32(t.z)) * params.cin + taps[0].ci, inside);
+        a[s] = select(vec4f(0.0), x[o >> 2u], inside);
+      } else {
+        for (var r = 0u; r < 4u; r++) {
+          a[s][r] = tap_value(base, ws.pos, taps[r]);
+        }
+      }
+      a[s] = select(vec4f(0.0), a[s], p + s < p_end); // meets a zero dY there; no 0 · inf
+    }
+    for (var s = 0u; s < PB; s++) {
+      let g = subgroupShuffle(gl, group + s * CV + q % CV); // dY[p + s, c .. c+3]
+      for (var j = 0u; j < CV; j++) {
+        let v = subgroupShuffle(a[s], group + rb * CV + j); // rows row0 + rb·RL + 4j .. + 3
+        acc[4u * j] += v.x * g;
+        acc[4u * j + 1u] += v.y * g;
+        acc[4u * j + 2u] += v.z * g;
+        acc[4u * j + 3u] += v.w * g;
       }
     }
-    for (var j = 0u; j < CV; j++) {
-      let v = subgroupShuffle(a, group + rb * CV + j); // rows row0 + rb·RL + 4j .. + 3
-      acc[4u * j] += v.x * g;
-      acc[4u * j + 1u] += v.y * g;
-      acc[4u * j + 2u] += v.z * g;
-      acc[4u * j + 3u] += v.w * g;
-    }
-    walk = walk_next(walk);
+    walk = walk_next(ws);
   }
 
   // Every chunk writes its whole tile (zeros where it had no positions), so the
