@@ -14,7 +14,8 @@
 //         variance in inference, from_var = 1). Every binding is viewed as vec4s
 //         (buffers sized to a multiple of 16 bytes): with VEC (C % 4 == 0) an
 //         invocation loads and stores four channels at once, otherwise one by one
-//         as v[i >> 2][i & 3], skipping channels past C.
+//         as v[i >> 2][i & 3], skipping channels past C. The window is also
+//         given as the override constants PD, PH, PW.
 // Dispatch: N·OD·OH·ceil(OW / POS) · ceil(C / 4) invocations in 1-D, folded into y
 //           (grid1d). Invocation g takes channels 4q … 4q+3 (q = g mod ceil(C / 4)) of
 //           POS consecutive output positions along W, so its channels' parameters and
@@ -24,6 +25,11 @@
 override WG: u32 = 64;
 override POS: u32 = 4;
 override VEC: bool = false;
+// The pooling window (= params.pd, ph, pw), constants so that the window loops unroll
+// and the first element, which starts the maximum, is not loaded twice.
+override PD: u32 = 1;
+override PH: u32 = 2;
+override PW: u32 = 2;
 
 struct Params {
   n: u32,
@@ -94,15 +100,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let o0 = (((n * p.od + od) * p.oh + oh) * p.ow + ow0) * p.c + c;
   for (var t = 0u; t < POS; t++) {
     if (ow0 + t < p.ow) {
-      let w0 = (ow0 + t) * p.pw;
+      let w0 = (ow0 + t) * PW;
       // The same expression as batchnorm_forward, so fused and unfused blocks agree bit for bit.
-      let first = (((n * p.d + od * p.pd) * p.h + oh * p.ph) * p.w + w0) * p.c + c;
+      let first = (((n * p.d + od * PD) * p.h + oh * PH) * p.w + w0) * p.c + c;
       var best = gm * (x4(first, valid) - mu) * k + bt;
       var bestAt = vec4u(first) + lane;
-      for (var i = 0u; i < p.pd; i++) {
-        for (var j = 0u; j < p.ph; j++) {
-          let row = ((n * p.d + od * p.pd + i) * p.h + oh * p.ph + j) * p.w + w0;
-          for (var q = 0u; q < p.pw; q++) {
+      for (var i = 0u; i < PD; i++) {
+        for (var j = 0u; j < PH; j++) {
+          let row = ((n * p.d + od * PD + i) * p.h + oh * PH + j) * p.w + w0;
+          for (var q = 0u; q < PW; q++) {
+            if (i == 0u && j == 0u && q == 0u) {
+              continue; // the first element, already in best
+            }
             let idx = (row + q) * p.c + c;
             let v = gm * (x4(idx, valid) - mu) * k + bt;
             let better = v > best;

@@ -63,7 +63,7 @@ export function bnReluMaxpoolForward(
     r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
       params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, pd: s.pd, ph: s.ph, pw: s.pw, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
       buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
-      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0 },
+      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
       workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
     });
   }
