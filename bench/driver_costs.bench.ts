@@ -19,7 +19,7 @@ import { isMain } from './op_harness.js';
 
 const DRIVER_PROBE: KernelSpec = {
   shader: 'driver_probe',
-  params: [['iterations', 'u32'], ['mask', 'u32']],
+  params: [['iterations', 'u32'], ['mask', 'u32'], ['pad0', 'u32'], ['pad1', 'u32'], ...Array.from({ length: 32 }, (_, i) => [`table${i}`, 'f32'] as const)],
   inputs: ['data'],
   outputs: ['out', 'sink', 'sink4'],
 };
@@ -33,6 +33,8 @@ export const PROBES = [
   { kind: 5, name: 'subgroup shuffle', what: 'subgroupShuffle of an f32 within a group of 8 lanes' },
   { kind: 6, name: 'store, per lane', what: 'an f32 storage store whose address differs across lanes' },
   { kind: 7, name: 'vec4 store, per lane', what: 'a vec4 storage store whose address differs across lanes' },
+  { kind: 8, name: 'uniform load, shared', what: 'an f32 load from a uniform buffer at an index made of a loop counter and the workgroup id (the same for every lane)' },
+  { kind: 9, name: 'vec4 uniform load', what: 'a vec4 load from a uniform buffer at such an index (with its dot product)' },
 ] as const;
 
 const WORKGROUPS = 256;
@@ -64,6 +66,9 @@ export interface DriverCosts {
   dispatchFmas: number;
 }
 
+/** The uniform table that KIND 8 reads (params.table in the shader). */
+const TABLE = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`table${i}`, (i + 1) / 32]));
+
 const DISPATCHES_LOW = 32;
 const DISPATCHES_HIGH = 256;
 /** Buffers the dispatch probe's fills cycle through, so consecutive dispatches touch different buffers as a network's do. */
@@ -90,7 +95,7 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
   const time = (kind: number, k: number): Promise<number> =>
     timeRecorded(gpu, (r) =>
       r.dispatch(DRIVER_PROBE, {
-        params: { iterations: LOOP_STEPS, mask: DATA_VEC4 - 1 },
+        params: { iterations: LOOP_STEPS, mask: DATA_VEC4 - 1, pad0: 0, pad1: 0, ...TABLE },
         buffers: { data, out, sink, sink4 },
         constants: { KIND: kind, K: k },
         workgroups: [WORKGROUPS, 1, 1],
@@ -121,7 +126,7 @@ export async function measureDriverCosts(gpu: Gpu, rounds = 7): Promise<DriverCo
     const slope = slopes.map(median);
     const fma = slope[0]! / 4;
     const update = slope[1]!;
-    // Kind 1 is one fma into an accumulator; kinds 2–7 each contain one such update.
+    // Kind 1 is one fma into an accumulator; kinds 2–9 each contain one such update.
     const costs = PROBES.map((p, i) => {
       const ns = i === 0 ? fma : i === 1 ? update - fma : slope[i]! - update;
       return { name: p.name, what: p.what, ns, fmas: ns / fma };

@@ -11,8 +11,11 @@
 //   KIND 5  subgroup shuffle   acc[j] = fma(subgroupShuffle(x, lane of j), c, acc[j])
 //   KIND 6  store, per lane    acc[j] = fma(acc[j], x, c); sink[slot + j] = acc[j]
 //   KIND 7  vec4 store         acc[j] = fma(acc[j], x, c); sink4[slot + j] = vec4(acc[j], …)
+//   KIND 8  uniform load       acc[j] = fma(params.table[e_j].x, c, acc[j]), e_j from the
+//                              loop counters and the workgroup id, the same for every lane
+//   KIND 9  vec4 uniform load  acc[j] = fma(dot(params.table[e_j], c4), c, acc[j]), e_j as in 8
 // KIND 0's slope over 4 is the cost of one multiply-add on registers; KIND 1 adds what
-// updating an accumulator costs beyond it; kinds 2–7 each contain one KIND 1 update,
+// updating an accumulator costs beyond it; kinds 2–9 each contain one KIND 1 update,
 // which the benchmark subtracts. The stores go to slots of the invocation's own (no
 // two invocations write one element), K_MAX apart across lanes, as a conv3d kernel's
 // output rows are Cout apart.
@@ -31,6 +34,9 @@ const K_MAX: u32 = 64u;
 struct Params {
   iterations: u32,
   mask: u32,
+  pad0: u32,
+  pad1: u32,
+  table: array<vec4f, 8>, // values for KINDs 8 and 9, in the params uniform itself
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -81,6 +87,12 @@ fn main(
         case 7u: {
           acc[j] = fma(acc[j], x, 1e-4);
           sink4[slot + j] = vec4f(acc[j], x, acc[j], x);
+        }
+        case 8u: {
+          acc[j] = fma(params.table[(i + wid.x + j * 3u) & 7u].x, 1e-3, acc[j]);
+        }
+        case 9u: {
+          acc[j] = fma(dot(params.table[(i + wid.x + j * 3u) & 7u], vec4f(1.0, 0.5, 0.25, 0.125)), 1e-3, acc[j]);
         }
         default: {
           acc[j] = fma(acc[j], x, 1e-4);
