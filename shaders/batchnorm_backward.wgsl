@@ -1,7 +1,8 @@
 // batch-norm backward for the input (training mode, batch statistics):
 //   xhat = (x - mean) * invstd
 //   dx[r, c] += gamma[c] * invstd[c] * (dy[r, c] - sum_dy[c] / M - xhat * sum_dy_xhat[c] / M)
-// where sum_dy and sum_dy_xhat come from batchnorm_backward_stats.
+// where sum_dy and sum_dy_xhat come from batchnorm_backward_stats; with ACCUMULATE
+// false, dx = … instead (the first writer of a gradient, which then needs no clearing).
 //
 // Layout: dy, x, dx [M, C] row-major (channels-last); mean, invstd, gamma [C]; sums [2, C].
 // Every binding is viewed as vec4s (buffers sized to a multiple of 16 bytes): with
@@ -18,6 +19,7 @@
 override WG: u32 = 64;
 override ROWS: u32 = 4;
 override VEC: bool = false;
+override ACCUMULATE: bool = true;
 
 struct Params {
   m: u32,
@@ -73,13 +75,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       let i = r * p.c + c;
       if (VEC) {
         let xhat = (x[i >> 2u] - mu) * k;
-        dx[i >> 2u] += gk * (dy[i >> 2u] - (sumDy + xhat * sumDyXhat) * p.inv_m);
+        let v = gk * (dy[i >> 2u] - (sumDy + xhat * sumDyXhat) * p.inv_m);
+        if (ACCUMULATE) {
+          dx[i >> 2u] += v;
+        } else {
+          dx[i >> 2u] = v;
+        }
       } else {
         for (var j = 0u; j < 4u; j++) {
           let e = i + j;
           if (c + j < p.c) {
             let xhat = (x[e >> 2u][e & 3u] - mu[j]) * k[j];
-            dx[e >> 2u][e & 3u] += gk[j] * (dy[e >> 2u][e & 3u] - (sumDy[j] + xhat * sumDyXhat[j]) * p.inv_m);
+            let v = gk[j] * (dy[e >> 2u][e & 3u] - (sumDy[j] + xhat * sumDyXhat[j]) * p.inv_m);
+            if (ACCUMULATE) {
+              dx[e >> 2u][e & 3u] += v;
+            } else {
+              dx[e >> 2u][e & 3u] = v;
+            }
           }
         }
       }

@@ -48,8 +48,8 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = BN
   const invstd = g.scratch(c);
   batchnormForwardTrain(g.r, y.buffer, mean, invstd, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s);
   g.record(y, () => {
-    const dx = x.requiresGrad ? g.gradOf(x) : g.scratch(x.size);
-    batchnormBackward(g.r, dx, p.gamma.grad, p.beta.grad, g.gradOf(y), x.buffer, mean, invstd, p.gamma.buffer, s);
+    const dx = x.requiresGrad ? g.gradToWrite(x) : { buffer: g.scratch(x.size), accumulate: false };
+    batchnormBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, g.gradOf(y), x.buffer, mean, invstd, p.gamma.buffer, s, dx.accumulate);
   });
   return y;
 }
@@ -78,8 +78,8 @@ export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, po
     const dv = g.scratch(x.size);
     g.r.clear(dv, 0, x.size * 4);
     bnReluMaxpoolBackward(g.r, dv, g.gradOf(y), y.buffer, argmax, s);
-    const dx = x.requiresGrad ? g.gradOf(x) : g.scratch(x.size);
-    batchnormBackward(g.r, dx, p.gamma.grad, p.beta.grad, dv, x.buffer, mean, invstd, p.gamma.buffer, bn);
+    const dx = x.requiresGrad ? g.gradToWrite(x) : { buffer: g.scratch(x.size), accumulate: false };
+    batchnormBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, dv, x.buffer, mean, invstd, p.gamma.buffer, bn, dx.accumulate);
   });
   return y;
 }
@@ -98,7 +98,10 @@ export function dropout(g: Graph, x: Tensor, rate: number): Tensor {
   const s = { n: x.size, rate, seed: dropoutLayerSeed(g.seed, layer), step: g.step };
   const y = g.tensor(x.shape, true, 'dropout');
   dropoutForward(g.r, y.buffer, x.buffer, s);
-  g.record(y, () => dropoutBackward(g.r, g.gradOf(x), g.gradOf(y), s));
+  g.record(y, () => {
+    const dx = g.gradToWrite(x);
+    dropoutBackward(g.r, dx.buffer, g.gradOf(y), s, dx.accumulate);
+  });
   return y;
 }
 

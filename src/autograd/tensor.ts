@@ -4,7 +4,8 @@
 // pool, records its kernels on the step's Recorder, and pushes a backward
 // closure onto the tape. `backward()` walks the tape in reverse (insertion
 // order is already a topological order) and each closure adds its gradient
-// contributions into its inputs' gradient buffers. `finish()` submits the whole
+// contributions into its inputs' gradient buffers (the first to write a gradient that
+// its kernel fills whole overwrites a fresh buffer instead: Graph.gradToWrite). `finish()` submits the whole
 // step as one command buffer and returns every activation and gradient buffer to
 // the pool, so the next step gets the very same buffers back: after the first
 // step no buffers, pipelines or bind groups are created.
@@ -12,7 +13,7 @@ import type { Gpu } from '../kernels/gpu.js';
 import { Recorder } from '../kernels/kernel.js';
 
 export class Tensor {
-  /** Gradient buffer, allocated (zeroed) on first use. */
+  /** Gradient buffer, allocated on first use: zeroed (Graph.gradOf), or left for its first writer to fill (Graph.gradToWrite). */
   grad: GPUBuffer | null = null;
 
   constructor(
@@ -94,6 +95,18 @@ export class Graph {
       this.r.clear(t.grad, 0, t.size * 4);
     }
     return t.grad;
+  }
+
+  /**
+   * The gradient buffer of `t` for a backward kernel that writes every element of it:
+   * the first such writer of the step gets a fresh buffer, not zeroed, and overwrites it
+   * (`accumulate` false), which saves the clearing and a read of every element; a later
+   * writer (a tensor read by several ops) adds to it.
+   */
+  gradToWrite(t: Tensor): { buffer: GPUBuffer; accumulate: boolean } {
+    if (t.grad) return { buffer: t.grad, accumulate: true };
+    t.grad = this.scratch(t.size);
+    return { buffer: t.grad, accumulate: false };
   }
 
   /** Records the backward closure of an op whose output is `out`; skipped when nothing needs it. */

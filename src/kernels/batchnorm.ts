@@ -237,6 +237,7 @@ export function batchnormBackward(
   invstd: GPUBuffer,
   gamma: GPUBuffer,
   s: BatchnormShape,
+  accumulate = true,
 ): void {
   const plan = reducePlan(r, s);
   const partial = r.pool.acquire(2 * plan.chunks * s.c * 4, 'batchnorm partial');
@@ -254,7 +255,7 @@ export function batchnormBackward(
     r.dispatch(BATCHNORM_BACKWARD, {
       params: { m: run.count, c: s.c, inv_m: 1 / s.m },
       buffers: { dy: slice(dy), x: slice(x), mean, invstd, gamma, sums, dx: slice(dx) },
-      constants: { WG, ROWS, VEC: vec(s) },
+      constants: { WG, ROWS, VEC: vec(s), ACCUMULATE: accumulate ? 1 : 0 },
       workgroups: elementwiseGroups(r, run.count, s),
     });
   }

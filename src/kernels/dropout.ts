@@ -53,6 +53,6 @@ export function dropoutForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, s: Dropo
 }
 
 /** dx += dy * mask / (1 - rate), with the mask of the forward pass of the same (seed, step). */
-export function dropoutBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, s: DropoutShape): void {
-  dispatchDropout(r, dx, dy, s, true);
+export function dropoutBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, s: DropoutShape, accumulate = true): void {
+  dispatchDropout(r, dx, dy, s, accumulate);
 }
