@@ -13,7 +13,7 @@ import { ICD_ENV, swiftshaderManifest } from './src/kernels/vulkan-icd.ts';
  * the op tests' comparisons again, which this list already runs on SwiftShader).
  */
 export const KERNEL_TESTS = [
-  'adam', 'batchnorm', 'binding-slices', 'bn_relu_maxpool', 'conv3d', 'dense', 'dropout', 'frontend',
+  'adam', 'autograd', 'batchnorm', 'binding-slices', 'bn_relu_maxpool', 'conv3d', 'dense', 'dropout', 'frontend',
   'gap', 'gpu', 'maxpool3d', 'melspec', 'model', 'relu', 'softmax_focal', 'tiny-net', 'tune',
 ].map((name) => `test/${name}.test.ts`);
 
