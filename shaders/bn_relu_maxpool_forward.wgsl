@@ -14,8 +14,8 @@
 //         variance in inference, from_var = 1). Every binding is viewed as vec4s
 //         (buffers sized to a multiple of 16 bytes): with VEC (C % 4 == 0) an
 //         invocation loads and stores four channels at once, otherwise one by one
-//         as v[i >> 2][i & 3], skipping channels past C. The window is also
-//         given as the override constants PD, PH, PW.
+//         as v[i >> 2][i & 3], skipping channels past C. The window is the
+//         override constants PD, PH, PW.
 // Dispatch: N·OD·OH·ceil(OW / POS) · ceil(C / 4) invocations in 1-D, folded into y
 //           (grid1d). Invocation g takes channels 4q … 4q+3 (q = g mod ceil(C / 4)) of
 //           POS consecutive output positions along W, so its channels' parameters and
@@ -25,8 +25,8 @@
 override WG: u32 = 64;
 override POS: u32 = 4;
 override VEC: bool = false;
-// The pooling window (= params.pd, ph, pw), constants so that the window loops unroll
-// and the first element, which starts the maximum, is not loaded twice.
+// The pooling window, as constants so that the window loops unroll and the first
+// element, which starts the maximum, is not loaded twice.
 override PD: u32 = 1;
 override PH: u32 = 2;
 override PW: u32 = 2;
@@ -37,9 +37,6 @@ struct Params {
   h: u32,
   w: u32,
   c: u32,
-  pd: u32,
-  ph: u32,
-  pw: u32,
   od: u32,
   oh: u32,
   ow: u32,

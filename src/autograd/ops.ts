@@ -27,6 +27,11 @@ export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding:
   return y;
 }
 
+/** Where batch norm's backward writes d(loss)/dx: x's gradient, or a throwaway buffer when x needs none (dγ and dβ are still wanted). */
+function inputGradToWrite(g: Graph, x: Tensor): { buffer: GPUBuffer; accumulate: boolean } {
+  return x.requiresGrad ? g.gradToWrite(x) : { buffer: g.scratch(x.size), accumulate: false };
+}
+
 export interface BatchNormParams {
   gamma: Parameter;
   beta: Parameter;
@@ -48,7 +53,7 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = BN
   const invstd = g.scratch(c);
   batchnormForwardTrain(g.r, y.buffer, mean, invstd, x.buffer, p.gamma.buffer, p.beta.buffer, p.runningMean.buffer, p.runningVar.buffer, s);
   g.record(y, () => {
-    const dx = x.requiresGrad ? g.gradToWrite(x) : { buffer: g.scratch(x.size), accumulate: false };
+    const dx = inputGradToWrite(g, x);
     batchnormBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, g.gradOf(y), x.buffer, mean, invstd, p.gamma.buffer, s, dx.accumulate);
   });
   return y;
@@ -78,7 +83,7 @@ export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, po
     const dv = g.scratch(x.size);
     g.r.clear(dv, 0, x.size * 4);
     bnReluMaxpoolBackward(g.r, dv, g.gradOf(y), y.buffer, argmax, s);
-    const dx = x.requiresGrad ? g.gradToWrite(x) : { buffer: g.scratch(x.size), accumulate: false };
+    const dx = inputGradToWrite(g, x);
     batchnormBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, dv, x.buffer, mean, invstd, p.gamma.buffer, bn, dx.accumulate);
   });
   return y;

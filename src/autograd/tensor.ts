@@ -4,10 +4,10 @@
 // pool, records its kernels on the step's Recorder, and pushes a backward
 // closure onto the tape. `backward()` walks the tape in reverse (insertion
 // order is already a topological order) and each closure adds its gradient
-// contributions into its inputs' gradient buffers (the first to write a gradient that
-// its kernel fills whole overwrites a fresh buffer instead: Graph.gradToWrite). `finish()` submits the whole
-// step as one command buffer and returns every activation and gradient buffer to
-// the pool, so the next step gets the very same buffers back: after the first
+// contributions into its inputs' gradient buffers (the first to write a gradient
+// that its kernel fills whole overwrites a fresh buffer instead: Graph.gradToWrite).
+// `finish()` submits the whole step as one command buffer and returns every
+// activation and gradient buffer to the pool, so the next step gets the very same buffers back: after the first
 // step no buffers, pipelines or bind groups are created.
 import type { Gpu } from '../kernels/gpu.js';
 import { Recorder } from '../kernels/kernel.js';

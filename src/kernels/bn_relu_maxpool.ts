@@ -18,7 +18,7 @@ export interface BnReluMaxpoolShape extends Maxpool3dShape {
 
 export const BN_RELU_MAXPOOL_FORWARD: KernelSpec = {
   shader: 'bn_relu_maxpool_forward',
-  params: [...['n', 'd', 'h', 'w', 'c', 'pd', 'ph', 'pw', 'od', 'oh', 'ow', 'from_var'].map((f) => [f, 'u32'] as const), ['eps', 'f32']],
+  params: [...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow', 'from_var'].map((f) => [f, 'u32'] as const), ['eps', 'f32']],
   inputs: ['x', 'gamma', 'beta', 'mean', 'scale'],
   outputs: ['y', 'argmax'],
 };
@@ -61,7 +61,7 @@ export function bnReluMaxpoolForward(
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   for (const run of runs) {
     r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
-      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, pd: s.pd, ph: s.ph, pw: s.pw, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
       buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
       constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
       workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
