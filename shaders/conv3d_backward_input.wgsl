@@ -1,4 +1,5 @@
-// conv3d backward with respect to the input, direct (accumulating):
+// conv3d backward with respect to the input, direct
+// (accumulating; with ACCUMULATE false, = instead of +=):
 //   dx[n, i, j, l, ci] += sum_{zd, zh, zw, co} dy[n, i+pd-zd, j+ph-zh, l+pw-zw, co] * w[zd, zh, zw, ci, co]
 // (output positions outside dy contribute nothing): the forward convolution of dy with
 // the spatially flipped, channel-transposed kernel, indexed without copying it.
@@ -110,7 +111,12 @@ fn main(
     for (var j = 0u; j < TN; j++) {
       let c = c0 + j;
       if (c < params.cin) {
-        dx[m * params.cin + c] += acc[p * (TN / 4u) + j / 4u][j % 4u];
+        let e = m * params.cin + c;
+        if (ACCUMULATE) {
+          dx[e] += acc[p * (TN / 4u) + j / 4u][j % 4u];
+        } else {
+          dx[e] = acc[p * (TN / 4u) + j / 4u][j % 4u];
+        }
       }
     }
   }

@@ -1,8 +1,12 @@
-// The interface of both conv3d backward_input shaders (conv3d_backward_input.wgsl, the
-// direct kernel, and conv3d_backward_input_subgroup.wgsl). Pasted by loadShaderSource
-// where a shader has the line
+// The interface of the conv3d backward_input shaders (conv3d_backward_input.wgsl, the
+// direct kernel, conv3d_backward_input_subgroup.wgsl, conv3d_backward_input_tiled.wgsl).
+// Pasted by loadShaderSource where a shader has the line
 //   // #include conv3d_backward_input_io.wgsl
 // Bindings: 0 params, 1 dy (read), 2 w (read), 3 dx (read_write).
+// ACCUMULATE: dx += the gradient (the default), or dx = it (false: the first writer of a
+// gradient, which each of these kernels fills whole; Graph.gradToWrite).
+
+override ACCUMULATE: bool = true;
 
 struct Params {
   n: u32, d: u32, h: u32, w: u32, cin: u32,

@@ -1,4 +1,5 @@
-// conv3d backward with respect to the input, with subgroup shuffles (accumulating):
+// conv3d backward with respect to the input, with subgroup shuffles
+// (accumulating; with ACCUMULATE false, = instead of +=):
 //   dx[n, i, j, l, ci] += sum_{zd, zh, zw, co} dy[n, i+pd-zd, j+ph-zh, l+pw-zw, co] * w[zd, zh, zw, ci, co]
 // (output positions outside dy contribute nothing): the forward convolution of dy with
 // the spatially flipped, channel-transposed kernel, indexed without copying it.
@@ -128,7 +129,12 @@ fn main(
     for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cin) {
-        dx[m * params.cin + c] += acc[p * CV + j / 4u][j % 4u];
+        let e = m * params.cin + c;
+        if (ACCUMULATE) {
+          dx[e] += acc[p * CV + j / 4u][j % 4u];
+        } else {
+          dx[e] = acc[p * CV + j / 4u][j % 4u];
+        }
       }
     }
   }

@@ -265,13 +265,14 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
       const dy = random(size(yShape), 4);
       const [xb, wb, bb, dyb] = [x, w, b, dy].map((a) => gpu.upload(a));
       const yb = gpu.upload(new Float32Array(size(yShape)).fill(NaN));
-      const dxb = gpu.upload(new Float32Array(x.length));
+      // backward_input overwrites (accumulate false, as for a gradient's first writer): every element of dx, poisoned here, is written.
+      const dxb = gpu.upload(new Float32Array(x.length).fill(NaN));
       const dwb = gpu.upload(new Float32Array(w.length));
       const dbb = gpu.upload(new Float32Array(s.cout));
       const pipeline = vi.spyOn(gpu, 'pipeline');
       run(gpu, (r) => {
         conv3dForward(r, yb, xb, wb, bb, s, { ...tiles, ...options });
-        conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, ...options });
+        conv3dBackwardInput(r, dxb, dyb, wb, s, { ...tiles, ...options }, false);
         conv3dBackwardWeight(r, dwb, dbb, dyb, xb, s, options);
       });
       const ran = new Set(pipeline.mock.calls.map(([shader]) => shader));

@@ -22,7 +22,10 @@ export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding:
   g.record(y, () => {
     const dy = g.gradOf(y);
     conv3dBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s, {}, kept);
-    if (x.requiresGrad) conv3dBackwardInput(g.r, g.gradOf(x), dy, w.buffer, s);
+    if (x.requiresGrad) {
+      const dx = g.gradToWrite(x);
+      conv3dBackwardInput(g.r, dx.buffer, dy, w.buffer, s, {}, dx.accumulate);
+    }
   });
   return y;
 }

@@ -247,13 +247,16 @@ function pointwise(s: Conv3dShape): boolean {
 /** One of the Winograd path's GEMMs (16 or 36): a 1×1×1 forward on the device's default kernel. */
 const winogradGemm: WinogradGemm = (r, s, buffers) => forwardRun(r, conv3dKernel(r.gpu), {}, s, { ...buffers, b: buffers.w }, false);
 
-/** dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed kernel). */
-export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}): void {
+/**
+ * dx += d(loss)/dx given dy (the forward convolution of dy with the flipped, transposed
+ * kernel); with `accumulate` false, dx = it (every kernel fills dx whole).
+ */
+export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}, accumulate = true): void {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
   if (kernel === 'winograd') {
-    conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile);
+    conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile, undefined, accumulate);
     return;
   }
   const bytes = sampleBytes(s);
@@ -267,21 +270,21 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
       const t = o.tiled ?? tiledTilesFor(m, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_TILED, {
         ...common,
-        constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
         workgroups: tiledGrid(r.gpu, m, s.cin, t),
       });
     } else if (kernel === 'subgroup') {
       const t = subgroupBlocking(o, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_SUBGROUP, {
         ...common,
-        constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
         workgroups: directGrid(r.gpu, m, s.cin, { wg: t.wg, tp: t.tp, tn: 4 * t.cv! }),
       });
     } else {
       const t = o.direct ?? CONV3D_DIRECT_TILES;
       r.dispatch(CONV3D_BACKWARD_INPUT, {
         ...common,
-        constants: { ...directConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0 },
+        constants: { ...directConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
         workgroups: directGrid(r.gpu, m, s.cin, t),
       });
     }

@@ -94,7 +94,8 @@ export function winogradApplies(gpu: Gpu, s: Conv3dShape, direction: Conv3dDirec
  * [T, C] matrices), output transform Aᵀ M A: α² multiply-adds per tile and channel
  * pair where direct convolution spends 9m² (16 against 36 for m = 2, 36 against 144
  * for m = 4). Forward: y = conv(x, w) + b. backward_input: dx += the
- * convolution of dy with the flipped, transposed kernel (pads 2 − p). Winograd
+ * convolution of dy with the flipped, transposed kernel (pads 2 − p), or dx = it
+ * with `accumulate` false (the output transform writes every element). Winograd
  * reassociates the sums, so results differ from the direct kernels' by float32
  * rounding of the transforms (test/conv3d.test.ts; m = 4's transforms have larger
  * coefficients, so its rounding is larger). With `keep` (forward only) the transformed
@@ -113,6 +114,7 @@ export function conv3dWinograd(
   gemm: WinogradGemm,
   tile: WinogradTile = WINOGRAD_DEFAULT_TILE,
   keep?: (bytes: number) => GPUBuffer,
+  accumulate = true,
 ): GPUBuffer | null {
   const forward = direction === 'forward';
   const [, od, oh, ow] = conv3dOutShape(s);
@@ -146,7 +148,7 @@ export function conv3dWinograd(
   r.dispatch(CONV3D_WINOGRAD_OUTPUT, {
     params: { oh: dst.h, ow: dst.w, c: dst.c, th, tw, t, t_pad: tPad, has_bias: b ? 1 : 0 },
     buffers: { m, bias: b ?? u, y: out },
-    constants: { WG: WINOGRAD_WG, TILE: tile, ACCUMULATE: forward ? 0 : 1 },
+    constants: { WG: WINOGRAD_WG, TILE: tile, ACCUMULATE: !forward && accumulate ? 1 : 0 },
     workgroups: grid1d(r.gpu, (t * dst.c) / 4, WINOGRAD_WG),
   });
   for (const buf of keep ? [u, m] : [u, v, m]) r.release(buf);
