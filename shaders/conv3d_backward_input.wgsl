@@ -111,12 +111,7 @@ fn main(
     for (var j = 0u; j < TN; j++) {
       let c = c0 + j;
       if (c < params.cin) {
-        let e = m * params.cin + c;
-        if (ACCUMULATE) {
-          dx[e] += acc[p * (TN / 4u) + j / 4u][j % 4u];
-        } else {
-          dx[e] = acc[p * (TN / 4u) + j / 4u][j % 4u];
-        }
+        store_dx(m * params.cin + c, acc[p * (TN / 4u) + j / 4u][j % 4u]);
       }
     }
   }

@@ -20,3 +20,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(2) var<storage, read> wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+// The one store of each dx element: added to what is there, or (ACCUMULATE false) in place of it.
+fn store_dx(e: u32, v: f32) {
+  if (ACCUMULATE) {
+    dx[e] += v;
+  } else {
+    dx[e] = v;
+  }
+}

@@ -129,12 +129,7 @@ fn main(
     for (var j = 0u; j < 4u * CV; j++) {
       let c = c0 + j;
       if (c < params.cin) {
-        let e = m * params.cin + c;
-        if (ACCUMULATE) {
-          dx[e] += acc[p * CV + j / 4u][j % 4u];
-        } else {
-          dx[e] = acc[p * CV + j / 4u][j % 4u];
-        }
+        store_dx(m * params.cin + c, acc[p * CV + j / 4u][j % 4u]);
       }
     }
   }

@@ -179,12 +179,7 @@ fn main(
     for (var j = 0u; j < TN; j++) {
       let c = col0 + lid.x * TN + j;
       if (c < params.cin) {
-        let e = m * params.cin + c;
-        if (ACCUMULATE) {
-          dx[e] += acc[i * (TN / 4u) + j / 4u][j % 4u];
-        } else {
-          dx[e] = acc[i * (TN / 4u) + j / 4u][j % 4u];
-        }
+        store_dx(m * params.cin + c, acc[i * (TN / 4u) + j / 4u][j % 4u]);
       }
     }
   }
