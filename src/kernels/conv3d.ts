@@ -260,6 +260,7 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
     return;
   }
   const bytes = sampleBytes(s);
+  const flags = { VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 };
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
     const common = {
@@ -270,21 +271,21 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
       const t = o.tiled ?? tiledTilesFor(m, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_TILED, {
         ...common,
-        constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
+        constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), ...flags },
         workgroups: tiledGrid(r.gpu, m, s.cin, t),
       });
     } else if (kernel === 'subgroup') {
       const t = subgroupBlocking(o, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_SUBGROUP, {
         ...common,
-        constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
+        constants: { ...subgroupConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_SUBGROUP.shader), ...flags },
         workgroups: directGrid(r.gpu, m, s.cin, { wg: t.wg, tp: t.tp, tn: 4 * t.cv! }),
       });
     } else {
       const t = o.direct ?? CONV3D_DIRECT_TILES;
       r.dispatch(CONV3D_BACKWARD_INPUT, {
         ...common,
-        constants: { ...directConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
+        constants: { ...directConstants(r.gpu, t, CONV3D_BACKWARD_INPUT.shader), ...flags },
         workgroups: directGrid(r.gpu, m, s.cin, t),
       });
     }
