@@ -7,8 +7,8 @@
 // contributions into its inputs' gradient buffers (the first to write a gradient
 // that its kernel fills whole overwrites a fresh buffer instead: Graph.gradToWrite).
 // `finish()` submits the whole step as one command buffer and returns every
-// activation and gradient buffer to the pool, so the next step gets the very same buffers back: after the first
-// step no buffers, pipelines or bind groups are created.
+// activation and gradient buffer to the pool, so the next step gets the very same
+// buffers back: after the first step no buffers, pipelines or bind groups are created.
 import type { Gpu } from '../kernels/gpu.js';
 import { Recorder } from '../kernels/kernel.js';
 

@@ -189,7 +189,7 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
     const tile = o.winograd?.tile ?? WINOGRAD_DEFAULT_TILE;
     const weights = keep ? conv3dPlan(r.gpu, 'backward_weight', s, keep.weights) : null;
     const reuse = weights?.kernel === 'winograd' && (weights.options.winograd?.tile ?? WINOGRAD_DEFAULT_TILE) === tile;
-    const v = conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm, tile, reuse ? keep!.alloc : undefined);
+    const v = conv3dWinograd(r, 'forward', y, x, w, b, s, winogradGemm, tile, { keep: reuse ? keep!.alloc : undefined });
     return v ? { v, tile } : null;
   }
   const bytes = sampleBytes(s);
@@ -256,7 +256,7 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
   const k = s.kd * s.kh * s.kw * s.cout;
   checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
   if (kernel === 'winograd') {
-    conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile, undefined, accumulate);
+    conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile, { accumulate });
     return;
   }
   const bytes = sampleBytes(s);

@@ -113,8 +113,7 @@ export function conv3dWinograd(
   s: Conv3dShape,
   gemm: WinogradGemm,
   tile: WinogradTile = WINOGRAD_DEFAULT_TILE,
-  keep?: (bytes: number) => GPUBuffer,
-  accumulate = true,
+  { keep, accumulate = true }: { keep?: (bytes: number) => GPUBuffer; accumulate?: boolean } = {},
 ): GPUBuffer | null {
   const forward = direction === 'forward';
   const [, od, oh, ow] = conv3dOutShape(s);
