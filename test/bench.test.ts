@@ -1,11 +1,15 @@
 // `ser bench` at a tiny network and input, alone and against each peer: the JSON report's shape and
 // its GFLOP/s against the network's FLOP count worked out here from the layer shapes. Speed itself
 // is not asserted, nor are identities of the figures (samples/s is batch / ms by definition).
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { bench, formatReport, type BenchReport, type StepFigures } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/args.js';
 import type { FrontendBenchReport } from '../bench/frontend.bench.js';
+import { getGpu } from '../src/kernels/gpu.js';
+
+const gpu = await getGpu();
 
 /** Runs the command, returning its exit code and what it printed to stdout. */
 async function runCommand(argv: string[]): Promise<{ code: number; stdout: string[] }> {
@@ -149,6 +153,18 @@ describe('ser bench', () => {
     for (const s of [b.train_step, b.forward]) expect(s.peer_ms!).toBeGreaterThan(0);
     console.log(`tiny network: PyTorch / ours = ${b.train_step.ratio!.toFixed(2)} (train step), forwards agree to ${b.forward.peer_max_prob_diff}`);
   }, 300_000);
+
+  // The profiler needs timestamp queries; the command runs on the adapter this process gets.
+  it.skipIf(!gpu.features.timestamps)('SER_PROFILE=1 profiles only the timed forwards and steps, not the warm-ups', () => {
+    // 3 timed forwards and 3 timed steps, after 2 warm-up steps and 1 warm-up forward (and
+    // the first forward bench makes before either): one softmax per forward or step.
+    const argv = ['bench', '--width', '0.05', '--input', '2,16,16', '--batch', '2', '--iterations', '3', '--warmup', '2', '--kernels', 'none'];
+    const env = { ...process.env, SER_PROFILE: '1', SER_TUNE: '0' };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join('src', 'cli', 'bin.ts'), ...argv], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/GPU time per shader \(SER_PROFILE, our timed steps only: 3 forwards and 3 training steps per batch size\)/);
+    expect(r.stderr).toMatch(/^ {2}softmax_focal_forward +[\d.]+ ms +[\d.]+% +×6$/m);
+  });
 
   it('rejects an unknown peer and an input too small for four poolings', async () => {
     await expect(bench(['--compare', 'keras'])).rejects.toThrow(UsageError);

@@ -22,6 +22,7 @@ import type { TfjsPeer } from '../../bench/tfjs_peer.js';
 import type { TorchTimings } from '../../bench/torch_peer.js';
 import { tuneOnFirstUse } from './tune.js';
 import { mib } from '../kernels/memory.js';
+import { profilerOf, type Profiler } from '../kernels/profile.js';
 
 const BENCH = {
   usage: 'Usage: ser bench [--json] [--batch 8,32] [--width F] [--iterations N] [--compare tfjs|torch] [--kernels 8,32|none]\n       ser bench --frontend DIR [--clips N] [--json]',
@@ -133,13 +134,22 @@ export interface BenchReport {
   kernels: KernelFigure[];
 }
 
-/** Median ms of `fn` over exactly `iterations` runs after `warmup` runs. */
-async function medianMs(name: string, fn: () => Promise<unknown>, iterations: number, warmup: number): Promise<number> {
-  const bench = new Bench({ iterations, time: 0, warmup: warmup > 0, warmupIterations: warmup, warmupTime: 0 });
+/**
+ * Median ms of `fn` over exactly `iterations` runs after `warmup` runs. With
+ * `profiler` (SER_PROFILE=1), only the timed runs are profiled.
+ */
+async function medianMs(name: string, fn: () => Promise<unknown>, iterations: number, warmup: number, profiler: Profiler | null = null): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const bench = new Bench({ iterations, time: 0, warmup: false });
   bench.add(name, async () => {
     await fn();
   });
-  await bench.run();
+  if (profiler) profiler.paused = false;
+  try {
+    await bench.run();
+  } finally {
+    if (profiler) profiler.paused = true;
+  }
   const result = bench.tasks[0]!.result;
   if (result.state !== 'completed') throw new Error(`${name}: benchmark ${result.state}${'error' in result ? `: ${result.error.message}` : ''}`);
   return result.latency.p50;
@@ -216,10 +226,11 @@ async function benchBatch(gpu: Gpu, o: BenchOptions, batch: number): Promise<Bat
   }
 
   log(`batch ${batch}: ours, forward ×${o.iterations}…`);
-  const oursFwd = await medianMs('forward', () => engine.predictBatch(x, y, batch), o.iterations, Math.max(0, o.warmup - 1));
+  const profiler = profilerOf(gpu);
+  const oursFwd = await medianMs('forward', () => engine.predictBatch(x, y, batch), o.iterations, Math.max(0, o.warmup - 1), profiler);
   log(`batch ${batch}: ours, train step ×${o.iterations}…`);
   gpu.memory.resetPeak();
-  const oursTrain = await medianMs('train step', () => engine.trainStep(x, y), o.iterations, o.warmup);
+  const oursTrain = await medianMs('train step', () => engine.trainStep(x, y), o.iterations, o.warmup, profiler);
   const peakBytes = gpu.memory.peak;
   log(`batch ${batch}: peak GPU memory of the training step ${mib(peakBytes)} MiB`);
   let peerFwd: number | null = torch?.forwardMs ?? null;
@@ -352,6 +363,12 @@ export async function bench(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const gpu = await getGpu();
+  // SER_PROFILE=1: the per-shader table covers our timed steps, not tuning, compiles or warm-ups.
+  const profiler = profilerOf(gpu);
+  if (profiler) {
+    profiler.paused = true;
+    profiler.scope = `our timed steps only: ${options.iterations} forwards and ${options.iterations} training steps per batch size`;
+  }
   for (const batch of options.batches) await tuneOnFirstUse(gpu, [...options.input, 1], options.width, batch);
   const report = await runBench(gpu, options);
   console.log(v.json ? JSON.stringify(report) : formatReport(report));

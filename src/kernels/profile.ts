@@ -14,6 +14,14 @@ export class Profiler {
   readonly totals = new Map<string, { ms: number; count: number }>();
   private busy: Promise<void> = Promise.resolve();
   static readonly CAPACITY = 2048;
+  /**
+   * While paused, dispatches get no timestamps and count toward nothing: `ser bench`
+   * pauses outside its timed iterations, so tuning, first compiles and warm-ups stay
+   * out of the table.
+   */
+  paused = false;
+  /** What the totals cover, printed with them. */
+  scope = 'every dispatch of the run';
 
   constructor(private gpu: Gpu) {
     this.querySet = gpu.device.createQuerySet({ type: 'timestamp', count: Profiler.CAPACITY * 2 });
@@ -22,7 +30,7 @@ export class Profiler {
   }
 
   slot(shader: string): GPUComputePassTimestampWrites | undefined {
-    if (this.labels.length >= Profiler.CAPACITY) return undefined;
+    if (this.paused || this.labels.length >= Profiler.CAPACITY) return undefined;
     const i = this.labels.length;
     this.labels.push(shader);
     return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
@@ -63,7 +71,7 @@ export class Profiler {
   print(): void {
     const rows = [...this.totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-    process.stderr.write(`\nGPU time per shader (SER_PROFILE), total ${total.toFixed(0)} ms\n`);
+    process.stderr.write(`\nGPU time per shader (SER_PROFILE, ${this.scope}), total ${total.toFixed(0)} ms\n`);
     for (const [label, e] of rows) process.stderr.write(`  ${label.padEnd(48)} ${e.ms.toFixed(1).padStart(10)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.count}\n`);
   }
 }
