@@ -5,9 +5,10 @@
 //   v(i)    = gamma[c] * (x[i] - mean[c]) * k[c] + beta[c],  k = scale or 1/sqrt(scale + eps)
 //   y[o]    = max(0, max over the window of v)
 //   argmax  = flat index into x of the window's first maximum of v (scanning d, h, w)
+//             where y > 0; NONE (0xffffffff) where the ReLU closed (y = 0)
 // ReLU is monotone, so pooling before rectifying picks the same value and, where
 // it is positive, the same element as pooling the rectified activation;
-// backward (bn_relu_maxpool_backward) routes dy to argmax only where y > 0.
+// backward (bn_relu_maxpool_backward) routes dy to argmax, and nowhere where it is NONE.
 //
 // Layout: x [N, D, H, W, C] channels-last; y, argmax [N, OD, OH, OW, C];
 //         gamma, beta, mean, scale [C] (scale: invstd in training, the running
@@ -30,6 +31,8 @@ override VEC: bool = false;
 override PD: u32 = 1;
 override PH: u32 = 2;
 override PW: u32 = 2;
+
+const NONE: u32 = 0xffffffffu;
 
 struct Params {
   n: u32,
@@ -118,6 +121,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
         }
       }
       let out = max(best, vec4f(0.0));
+      bestAt = select(vec4u(NONE), bestAt, best > vec4f(0.0));
       let o = o0 + t * p.c;
       if (VEC) {
         y[o >> 2u] = out;

@@ -170,7 +170,7 @@ describe('ops on tensors larger than one storage binding', () => {
       4096,
       { rows: s.n, rowBytes: [s.d * s.h * s.w * s.c * 4] },
       { x: random(xLen, 12), dyPool: random(yLen, 13), dyAct: random(xLen, 14), gamma: random(s.c, 15), beta: random(s.c, 16), mean: random(s.c, 17), invstd: random(s.c, 18).map(Math.abs) },
-      { pooled: yLen, argmax: yLen, dxPool: xLen, relu: xLen, dxRelu: xLen, dropped: xLen, dxDrop: xLen, fused: yLen, fusedArgmax: yLen, dxFused: xLen },
+      { pooled: yLen, argmax: yLen, dxPool: xLen, relu: xLen, dxRelu: xLen, dropped: xLen, dxDrop: xLen, fused: yLen, fusedArgmax: yLen, dxFused: xLen, dgFused: s.c, dbFused: s.c },
       (r, b) => {
         maxpool3dForward(r, b.pooled!, b.argmax!, b.x!, s);
         maxpool3dBackward(r, b.dxPool!, b.dyPool!, b.argmax!, s);
@@ -179,11 +179,13 @@ describe('ops on tensors larger than one storage binding', () => {
         dropoutForward(r, b.dropped!, b.x!, drop);
         dropoutBackward(r, b.dxDrop!, b.dyAct!, drop);
         bnReluMaxpoolForward(r, b.fused!, b.fusedArgmax!, b.x!, b.gamma!, b.beta!, b.mean!, b.invstd!, s, false);
-        bnReluMaxpoolBackward(r, b.dxFused!, b.dyPool!, b.fused!, b.fusedArgmax!, s);
+        bnReluMaxpoolBackward(r, b.dxFused!, b.dgFused!, b.dbFused!, b.dyPool!, b.fusedArgmax!, b.x!, b.mean!, b.invstd!, b.gamma!, s);
       },
     );
     // argmax indices are relative to each slice; the gradient they route is what must agree.
-    for (const k of ['pooled', 'dxPool', 'relu', 'dxRelu', 'dropped', 'dxDrop', 'fused', 'dxFused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.exact);
+    for (const k of ['pooled', 'dxPool', 'relu', 'dxRelu', 'dropped', 'dxDrop', 'fused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.exact);
+    // The fused backward's batch-norm sums add each slice's chunks: another order than one binding's.
+    for (const k of ['dxFused', 'dgFused', 'dbFused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.batchnorm);
   });
 
   it('batch norm, the fused bn_relu_maxpool and dropout where channels are not a multiple of 4 (scalar paths) and a slice ends in a dropout tail of 3 elements', async () => {
@@ -211,13 +213,14 @@ describe('ops on tensors larger than one storage binding', () => {
       8192,
       { rows: s.n, rowBytes: [s.d * s.h * s.w * s.c * 4, s.d * 4 * 4 * s.c * 4] },
       { x: random(xLen, 37), dy: random(yLen, 38), gamma: random(s.c, 39), beta: random(s.c, 40), mean: random(s.c, 41), invstd: random(s.c, 42).map(Math.abs) },
-      { y: yLen, argmax: yLen, dv: xLen },
+      { y: yLen, argmax: yLen, dx: xLen, dgamma: s.c, dbeta: s.c },
       (r, b) => {
         bnReluMaxpoolForward(r, b.y!, b.argmax!, b.x!, b.gamma!, b.beta!, b.mean!, b.invstd!, s, false);
-        bnReluMaxpoolBackward(r, b.dv!, b.dy!, b.y!, b.argmax!, s);
+        bnReluMaxpoolBackward(r, b.dx!, b.dgamma!, b.dbeta!, b.dy!, b.argmax!, b.x!, b.mean!, b.invstd!, b.gamma!, s);
       },
     );
-    for (const k of ['y', 'dv']) expectClose(`sliced ${k}`, fusedSliced[k]!, fusedWhole[k]!, TOL.exact);
+    expectClose('sliced y', fusedSliced.y!, fusedWhole.y!, TOL.exact);
+    for (const k of ['dx', 'dgamma', 'dbeta']) expectClose(`sliced ${k}`, fusedSliced[k]!, fusedWhole[k]!, TOL.batchnorm);
 
     // Dropout over 4099 elements: runs of 1024, the last of 3 (all tail, at global index 4096).
     const n = 4099;

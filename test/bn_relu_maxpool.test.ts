@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
-import { bnReluMaxpoolBackward, bnReluMaxpoolForward, type BnReluMaxpoolShape } from '../src/kernels/bn_relu_maxpool.js';
-import { batchnormBackward, batchnormForwardInference, batchnormForwardTrain, batchnormStatistics } from '../src/kernels/batchnorm.js';
+import { BN_RELU_MAXPOOL_NONE, bnReluMaxpoolBackward, bnReluMaxpoolForward, type BnReluMaxpoolShape } from '../src/kernels/bn_relu_maxpool.js';
+import { batchnormForwardInference, batchnormForwardTrain, batchnormStatistics } from '../src/kernels/batchnorm.js';
 import { reluForward } from '../src/kernels/relu.js';
 import { maxpool3dForward, maxpool3dOutShape } from '../src/kernels/maxpool3d.js';
 import { bnReluMaxpoolRef } from '../src/ref/bn_relu_maxpool.js';
@@ -16,9 +16,9 @@ const TOL: Record<string, Tol> = {
   refGradient: { atol: 1e-7, rtol: 1e-5 },
 };
 
-// The forward takes 4 channels per vec4 where C % 4 == 0 (one at a time otherwise) and
-// 4 output positions along W per invocation; the backward 4 pooled elements per vec4,
-// with a tail of 1–3 where their count is not a multiple of 4.
+// Both directions take 4 channels per vec4 where C % 4 == 0 (one at a time otherwise)
+// and 4 output positions along W per invocation; the backward's last window along an
+// axis also takes the elements that floor pooling leaves out.
 const SHAPES: [string, BnReluMaxpoolShape][] = [
   ['batch 1, 1×2×2 to a 1×1 map', { n: 1, d: 1, h: 2, w: 2, c: 4, pd: 1, ph: 2, pw: 2 }],
   ['odd H and W drop a row and a column', { n: 2, d: 3, h: 5, w: 7, c: 12, pd: 1, ph: 2, pw: 2 }],
@@ -26,6 +26,7 @@ const SHAPES: [string, BnReluMaxpoolShape][] = [
   ['one channel, output width 5 (not a multiple of the 4 positions per invocation)', { n: 2, d: 3, h: 3, w: 11, c: 1, pd: 1, ph: 2, pw: 2 }],
   ['8 channels (vec4), 1×3×1 windows, output width 9', { n: 3, d: 2, h: 7, w: 9, c: 8, pd: 1, ph: 3, pw: 1 }],
   ['5 channels: a vec4 group and one of 1, scalar path, pooled count odd', { n: 1, d: 3, h: 6, w: 10, c: 5, pd: 3, ph: 2, pw: 2 }],
+  ['2×2×2 windows leaving a slab, a row and a column out (and their corners)', { n: 2, d: 5, h: 5, w: 9, c: 6, pd: 2, ph: 2, pw: 2 }],
 ];
 
 function count(s: BnReluMaxpoolShape): number {
@@ -48,6 +49,7 @@ function inputs(s: BnReluMaxpoolShape, seed: number) {
 }
 
 describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
+  let closed = 0; // pooled outputs whose ReLU closed, over the training cases
   for (const [name, s] of SHAPES) {
     it(`training forward and backward match the float64 composition, and the forward equals the unfused GPU ops bit for bit: ${name}`, async () => {
       const a = inputs(s, s.c + s.w);
@@ -58,13 +60,15 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
       const [x, gamma, beta, dy] = [up(a.x), up(a.gamma), up(a.beta), up(a.dy)];
       const [rm, rv, rm2, rv2] = [up(a.runMean), up(a.runVar), up(a.runMean), up(a.runVar)];
       const z = (n: number) => gpu.upload(new Float32Array(n));
-      const [y, argmax, mean, invstd, dv, dx, dgamma, dbeta] = [z(count(s)), z(count(s)), z(c), z(c), z(xLen), z(xLen), z(c), z(c)];
+      const [y, argmax, mean, invstd, dx, dgamma, dbeta, dgamma2, dbeta2] = [z(count(s)), z(count(s)), z(c), z(c), z(xLen), z(c), z(c), z(c), z(c)];
+      const dxFirst = gpu.upload(new Float32Array(xLen).fill(NaN));
       const [ySep, mean2, invstd2, bnOut, reluOut, argmax2] = [z(count(s)), z(c), z(c), z(xLen), z(xLen), z(count(s))];
       run(gpu, (r) => {
         batchnormStatistics(r, mean, invstd, x, rm, rv, bn);
         bnReluMaxpoolForward(r, y, argmax, x, gamma, beta, mean, invstd, s, false);
-        bnReluMaxpoolBackward(r, dv, dy, y, argmax, s);
-        batchnormBackward(r, dx, dgamma, dbeta, dv, x, mean, invstd, gamma, bn);
+        bnReluMaxpoolBackward(r, dx, dgamma, dbeta, dy, argmax, x, mean, invstd, gamma, s);
+        // The first writer of a gradient overwrites it: into a buffer of NaNs.
+        bnReluMaxpoolBackward(r, dxFirst, dgamma2, dbeta2, dy, argmax, x, mean, invstd, gamma, s, false);
         batchnormForwardTrain(r, bnOut, mean2, invstd2, x, gamma, beta, rm2, rv2, bn);
         reluForward(r, reluOut, bnOut, xLen);
         maxpool3dForward(r, ySep, argmax2, reluOut, s);
@@ -73,6 +77,8 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
         y: await gpu.readF32(y, count(s)),
         ySep: await gpu.readF32(ySep, count(s)),
         dx: await gpu.readF32(dx, xLen),
+        dxFirst: await gpu.readF32(dxFirst, xLen),
+        argmax: await gpu.readU32(argmax, count(s)),
         dgamma: await gpu.readF32(dgamma, c),
         dbeta: await gpu.readF32(dbeta, c),
         runMean: await gpu.readF32(rm, c),
@@ -86,9 +92,17 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
       expectClose(`dx ${name}`, got.dx, g.dx, TOL.backward!);
       expectClose(`dgamma ${name}`, got.dgamma, g.dgamma, TOL.backward!);
       expectClose(`dbeta ${name}`, got.dbeta, g.dbeta, TOL.backward!);
+      expect(Array.from(got.dxFirst)).toEqual(Array.from(got.dx));
+      // argmax: an element of the output's channel where the ReLU was open (dx checks
+      // which one), NONE where it closed.
+      const consistent = got.argmax.filter((at, o) => (got.y[o]! > 0 ? at < xLen && at % c === o % c : at === BN_RELU_MAXPOOL_NONE));
+      expect(consistent.length).toBe(count(s));
+      closed += got.argmax.filter((at) => at === BN_RELU_MAXPOOL_NONE).length;
       await gpu.sync();
     });
   }
+
+  it('the shapes above close the ReLU on some windows (so the backward skipped them)', () => expect(closed).toBeGreaterThan(10));
 
   for (const [name, s] of [SHAPES[1]!, SHAPES[2]!]) it(`inference forward (running statistics) matches the float64 composition and the unfused GPU ops: ${name}`, async () => {
     const a = inputs(s, 99);

@@ -65,8 +65,8 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = BN
 /**
  * maxpool3d(relu(batchnorm(x))) in one pass (the tail of the report's conv blocks):
  * the three ops' results without their two full-size intermediates. Backward
- * routes the pooled gradient to the window maxima that were positive, then through
- * batch norm.
+ * routes the pooled gradient to the window maxima that were positive and through
+ * batch norm in one pass, without a full-size intermediate either.
  */
 export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, pool: readonly [number, number, number], momentum = BN_MOMENTUM, eps = BN_EPS): Tensor {
   const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
@@ -83,11 +83,8 @@ export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, po
   batchnormStatistics(g.r, mean, invstd, x.buffer, p.runningMean.buffer, p.runningVar.buffer, bn);
   bnReluMaxpoolForward(g.r, y.buffer, argmax, x.buffer, p.gamma.buffer, p.beta.buffer, mean, invstd, s, false);
   g.record(y, () => {
-    const dv = g.scratch(x.size);
-    g.r.clear(dv, 0, x.size * 4);
-    bnReluMaxpoolBackward(g.r, dv, g.gradOf(y), y.buffer, argmax, s);
     const dx = inputGradToWrite(g, x);
-    batchnormBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, dv, x.buffer, mean, invstd, p.gamma.buffer, bn, dx.accumulate);
+    bnReluMaxpoolBackward(g.r, dx.buffer, p.gamma.grad, p.beta.grad, g.gradOf(y), argmax, x.buffer, mean, invstd, p.gamma.buffer, s, dx.accumulate);
   });
   return y;
 }

@@ -223,6 +223,21 @@ function normalise(r: Recorder, y: GPUBuffer, x: GPUBuffer, gamma: GPUBuffer, be
 }
 
 /**
+ * The second pass of the backward's column sums: sums [2, C] = (sum dy, sum dy·xhat)
+ * from `chunks` partial sums [2, chunks, C], and dbeta += sums[0], dgamma += sums[1].
+ * Shared with the fused bn_relu_maxpool backward, whose first pass runs over pooled elements.
+ */
+export function batchnormBackwardSums(r: Recorder, sums: GPUBuffer, dgamma: GPUBuffer, dbeta: GPUBuffer, partial: GPUBuffer, chunks: number, c: number): void {
+  const s = { m: 0, c };
+  r.dispatch(BATCHNORM_BACKWARD_STATS, {
+    params: { c, chunks },
+    buffers: { partial, sums, dgamma, dbeta },
+    constants: { WG, VEC: vec(s) },
+    workgroups: [channelGroups(s)],
+  });
+}
+
+/**
  * Backward of the training forward: dx += ..., dgamma += sum dy xhat, dbeta += sum dy,
  * from the mean and invstd the forward saved.
  */
@@ -243,12 +258,7 @@ export function batchnormBackward(
   const partial = r.pool.acquire(2 * plan.chunks * s.c * 4, 'batchnorm partial');
   const sums = r.pool.acquire(2 * s.c * 4, 'batchnorm sums');
   reduce(r, partial, dy, x, mean, invstd, s, plan, Mode.Backward);
-  r.dispatch(BATCHNORM_BACKWARD_STATS, {
-    params: { c: s.c, chunks: plan.chunks },
-    buffers: { partial, sums, dgamma, dbeta },
-    constants: { WG, VEC: vec(s) },
-    workgroups: [channelGroups(s)],
-  });
+  batchnormBackwardSums(r, sums, dgamma, dbeta, partial, plan.chunks, s.c);
   const rowBytes = s.c * 4;
   for (const run of bindingRuns(r.gpu, s.m, [rowBytes])) {
     const slice = (b: GPUBuffer) => rowRange(b, run, rowBytes);

@@ -3,12 +3,12 @@
 // maxpool3d in turn, without writing and rereading the two full-size
 // intermediates. Statistics come from batchnormStatistics in training, from the
 // running averages in inference. Reference: src/ref/bn_relu_maxpool.ts.
-// Both shaders load and store 4 channels (forward) or 4 pooled elements
-// (backward) per vec4 where they can: the forward where C is a multiple of 4
-// (its VEC override constant), the backward always, taking a tail of fewer than 4
-// elements one at a time.
+// Every shader loads and stores 4 channels per vec4 where C is a multiple of 4
+// (their VEC override constant), one channel at a time otherwise. The backward
+// never builds the gradient at the batch norm's output: its sums run over the
+// pooled elements, and its elementwise pass routes each window's gradient itself.
 import { grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
-import { BN_EPS } from './batchnorm.js';
+import { BN_EPS, batchnormBackwardSums, bnChunking } from './batchnorm.js';
 import { maxpool3dOutShape, maxpool3dSampleRuns, type Maxpool3dShape } from './maxpool3d.js';
 
 export interface BnReluMaxpoolShape extends Maxpool3dShape {
@@ -23,25 +23,31 @@ export const BN_RELU_MAXPOOL_FORWARD: KernelSpec = {
   outputs: ['y', 'argmax'],
 };
 
+export const BN_RELU_MAXPOOL_BACKWARD_REDUCE: KernelSpec = {
+  shader: 'bn_relu_maxpool_backward_reduce',
+  params: ['m', 'c', 'chunks', 'rows_per_chunk', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const),
+  inputs: ['dy', 'argmax', 'x', 'mean', 'invstd'],
+  outputs: ['partial'],
+};
+
 export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
   shader: 'bn_relu_maxpool_backward',
-  params: [['count', 'u32']],
-  inputs: ['dy', 'y', 'argmax'],
-  outputs: ['dv'],
+  params: [...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow'].map((f) => [f, 'u32'] as const), ['inv_m', 'f32']],
+  inputs: ['dy', 'argmax', 'x', 'mean', 'invstd', 'gamma', 'sums'],
+  outputs: ['dx'],
 };
+
+/** argmax where the ReLU closed (y = 0): no element gets a gradient. */
+export const BN_RELU_MAXPOOL_NONE = 0xffffffff;
 
 const WG = 64;
 /** Output positions (along W) per invocation of the forward: its channels' parameters are loaded once for all. */
 const POS = 4;
 
-function pooledCount(s: Maxpool3dShape, n: number): number {
-  const { od, oh, ow } = maxpool3dOutShape(s);
-  return n * od * oh * ow * s.c;
-}
-
 /**
  * y = maxpool(relu(gamma (x - mean) k + beta)), argmax its flat indices into x
- * (into x's slice, for a sliced batch). `scale` is invstd (training) or, with
+ * (into x's slice, for a sliced batch), or BN_RELU_MAXPOOL_NONE where y = 0 (the
+ * backward routes nothing there). `scale` is invstd (training) or, with
  * fromVar, the running variance (inference).
  */
 export function bnReluMaxpoolForward(
@@ -69,17 +75,59 @@ export function bnReluMaxpoolForward(
   }
 }
 
-/** dv[argmax[o]] += dy[o] where y[o] > 0: the gradient at the batch norm's output (dv zeroed by the caller). */
-export function bnReluMaxpoolBackward(r: Recorder, dv: GPUBuffer, dy: GPUBuffer, y: GPUBuffer, argmax: GPUBuffer, s: Maxpool3dShape): void {
+/**
+ * Backward of the training forward, through pooling, ReLU and batch norm at once:
+ * dx += d(loss)/dx (dx = … with `accumulate` false, for a gradient's first writer),
+ * dgamma += sum dv·xhat, dbeta += sum dv, where dv = dy at each window's argmax
+ * (NONE where the ReLU closed: nothing) and zero elsewhere. The batch-norm sums run
+ * over the pooled elements only; dv itself is never stored.
+ */
+export function bnReluMaxpoolBackward(
+  r: Recorder,
+  dx: GPUBuffer,
+  dgamma: GPUBuffer,
+  dbeta: GPUBuffer,
+  dy: GPUBuffer,
+  argmax: GPUBuffer,
+  x: GPUBuffer,
+  mean: GPUBuffer,
+  invstd: GPUBuffer,
+  gamma: GPUBuffer,
+  s: BnReluMaxpoolShape,
+  accumulate = true,
+): void {
+  const out = maxpool3dOutShape(s);
+  if (out.od < 1 || out.oh < 1 || out.ow < 1) throw new Error(`bn_relu_maxpool: the window ${s.pd}×${s.ph}×${s.pw} does not fit in the input ${s.d}×${s.h}×${s.w}`);
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
-  for (const run of runs) {
-    const count = pooledCount(s, run.count);
-    const slice = (b: GPUBuffer, bytes: number) => rowRange(b, run, bytes);
-    r.dispatch(BN_RELU_MAXPOOL_BACKWARD, {
-      params: { count },
-      buffers: { dy: slice(dy, yBytes), y: slice(y, yBytes), argmax: slice(argmax, yBytes), dv: slice(dv, xBytes) },
-      constants: { WG },
-      workgroups: grid1d(r.gpu, Math.ceil(count / 4), WG),
+  const windows = out.od * out.oh * out.ow; // pooled rows per sample
+  let chunksTotal = 0;
+  const plan = runs.map((run) => {
+    const k = bnChunking(run.count * windows);
+    const base = chunksTotal;
+    chunksTotal += k.chunks;
+    return { run, k, base };
+  });
+  const vec = s.c % 4 === 0 ? 1 : 0;
+  const partial = r.pool.acquire(2 * chunksTotal * s.c * 4, 'batchnorm partial');
+  const sums = r.pool.acquire(2 * s.c * 4, 'batchnorm sums');
+  for (const { run, k, base } of plan) {
+    r.dispatch(BN_RELU_MAXPOOL_BACKWARD_REDUCE, {
+      params: { m: run.count * windows, c: s.c, chunks: k.chunks, rows_per_chunk: k.rowsPerChunk, chunk_base: base, chunks_total: chunksTotal },
+      buffers: { dy: rowRange(dy, run, yBytes), argmax: rowRange(argmax, run, yBytes), x: rowRange(x, run, xBytes), mean, invstd, partial },
+      constants: { WG, VEC: vec },
+      workgroups: grid1d(r.gpu, k.chunks * Math.ceil(s.c / 4), WG),
     });
   }
+  batchnormBackwardSums(r, sums, dgamma, dbeta, partial, chunksTotal, s.c);
+  const invM = 1 / (s.n * s.d * s.h * s.w);
+  for (const { run } of plan) {
+    r.dispatch(BN_RELU_MAXPOOL_BACKWARD, {
+      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, inv_m: invM },
+      buffers: { dy: rowRange(dy, run, yBytes), argmax: rowRange(argmax, run, yBytes), x: rowRange(x, run, xBytes), mean, invstd, gamma, sums, dx: rowRange(dx, run, xBytes) },
+      constants: { WG, POS, VEC: vec, ACCUMULATE: accumulate ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
+      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
+    });
+  }
+  r.releaseAfterSubmit(partial);
+  r.releaseAfterSubmit(sums);
 }

@@ -11,9 +11,14 @@ export interface BnReluMaxpoolRef {
   /** Batch statistics of the training forward (running ones in inference). */
   mean: Float64Array;
   invstd: Float64Array;
+  /** Flat index into x of each output's window maximum, or BN_RELU_MAXPOOL_NONE_REF where the ReLU closed (y = 0), as the GPU forward writes it. */
+  argmax: Uint32Array;
   /** Pooled gradient dy → gradients of x, gamma and beta (training forward only). */
   backward: (dy: ArrayLike<number>) => { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array };
 }
+
+/** argmax where the ReLU closed: no element gets a gradient. */
+export const BN_RELU_MAXPOOL_NONE_REF = 0xffffffff;
 
 export function bnReluMaxpoolRef(
   x: ArrayLike<number>,
@@ -34,6 +39,7 @@ export function bnReluMaxpoolRef(
     y: p.y,
     mean: t ? t.mean : Float64Array.from(runMean),
     invstd: t ? t.invstd : Float64Array.from(runVar, (q) => 1 / Math.sqrt(q + eps)),
+    argmax: Uint32Array.from(p.argmax, (at, o) => (p.y[o]! > 0 ? at : BN_RELU_MAXPOOL_NONE_REF)),
     backward: (dy) => {
       if (!t) throw new Error('bnReluMaxpoolRef: backward needs the training forward');
       const dr = maxpool3dBackwardRef(dy, p.argmax, s);
