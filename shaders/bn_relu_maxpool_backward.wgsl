@@ -1,6 +1,7 @@
 // Backward of bn_relu_maxpool_forward (training statistics) in one pass over x:
 // through the pooling, the ReLU and the batch norm at once.
-//   dv[i]  = dy[o] if i = argmax[o] (the window's maximum, where the ReLU was open), else 0
+//   dv[i]  = dy[o] * scale if i = argmax[o] (the window's maximum, where the ReLU was
+//            open and the fused dropout kept it; scale its 1 / (1 − rate), or 1), else 0
 //   dx[i] += gamma[c] * invstd[c] * (dv[i] - (sum_dy[c] + xhat[i] * sum_dy_xhat[c]) / M)
 //   xhat   = (x[i] - mean[c]) * invstd[c],  M = N·D·H·W
 // (with ACCUMULATE false, dx = … instead: the first writer of a gradient). sum_dy and
@@ -44,6 +45,7 @@ struct Params {
   oh: u32,
   ow: u32,
   inv_m: f32,
+  scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -176,7 +178,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let ow = ow0 + t;
     if (ow < p.ow) {
       let o = o0 + t * p.c;
-      let gy = dy4(o, valid);
+      let gy = dy4(o, valid) * p.scale;
       let at = argmax4(o, valid);
       for (var i = 0u; i < PD; i++) {
         for (var j = 0u; j < PH; j++) {

@@ -2,8 +2,9 @@
 // pooled elements: the gradient at the batch norm's output (dv) is dy[o] at argmax[o]
 // where the ReLU was open and zero everywhere else, so its column sums need only the
 // pooled elements, not a full-size dv:
-//   s0 = sum over open o of dy[o]                      (= sum dv)
-//   s1 = sum over open o of dy[o] * xhat[argmax[o]]    (= sum dv * xhat)
+//   s0 = sum over open o of g[o]                       (= sum dv)
+//   s1 = sum over open o of g[o] * xhat[argmax[o]]     (= sum dv * xhat)
+//   g  = dy * scale (scale: the fused dropout's 1 / (1 − rate), or 1)
 //   xhat = (x - mean) * invstd
 // per chunk of rows [chunk*rows_per_chunk, min(M, (chunk+1)*rows_per_chunk)) of the
 // pooled elements viewed as [M, C]; batchnorm_backward_stats adds the chunks of a
@@ -19,7 +20,7 @@
 // Dispatch: chunks · ceil(C / 4) invocations in 1-D, folded into y (grid1d), as
 //           batchnorm_reduce: invocation g sums channels 4q … 4q+3 (q = g mod
 //           ceil(C / 4)) of chunk g / ceil(C / 4), row after row.
-// Bindings: 0 params {m, c, chunks, rows_per_chunk, chunk_base, chunks_total: u32},
+// Bindings: 0 params {m, c, chunks, rows_per_chunk, chunk_base, chunks_total: u32, scale: f32},
 //           1 dy, 2 argmax, 3 x, 4 mean, 5 invstd (read), 6 partial (read_write).
 override WG: u32 = 64;
 override VEC: bool = false;
@@ -33,6 +34,7 @@ struct Params {
   rows_per_chunk: u32,
   chunk_base: u32,
   chunks_total: u32,
+  scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -79,6 +81,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
         at[j] = argmax[e >> 2u][e & 3u];
       }
     }
+    gy *= p.scale;
     let open = at != vec4u(NONE);
     var xv: vec4f;
     for (var j = 0u; j < 4u; j++) {

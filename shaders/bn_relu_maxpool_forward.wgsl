@@ -9,6 +9,11 @@
 // ReLU is monotone, so pooling before rectifying picks the same value and, where
 // it is positive, the same element as pooling the rectified activation;
 // backward (bn_relu_maxpool_backward) routes dy to argmax, and nowhere where it is NONE.
+// With DROPOUT, the block's dropout follows in the same pass (the dropout op's
+// function, mask and all: dropout_mask.wgsl at the output's index in the whole
+// tensor, base + o):
+//   y[o] = keep(base + o) ? y[o] * scale : 0,  argmax[o] = NONE where dropped
+// so the backward needs no mask: it scales dy by `scale` where argmax is not NONE.
 //
 // Layout: x [N, D, H, W, C] channels-last; y, argmax [N, OD, OH, OW, C];
 //         gamma, beta, mean, scale [C] (scale: invstd in training, the running
@@ -31,6 +36,7 @@ override VEC: bool = false;
 override PD: u32 = 1;
 override PH: u32 = 2;
 override PW: u32 = 2;
+override DROPOUT: bool = false;
 
 const NONE: u32 = 0xffffffffu;
 
@@ -45,6 +51,12 @@ struct Params {
   ow: u32,
   from_var: u32,
   eps: f32,
+  // dropout (with DROPOUT): round(rate · 2^24), 1 / (1 − rate), seed, step, index of this slice's first output
+  threshold: u32,
+  scale: f32,
+  seed: u32,
+  step: u32,
+  base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -72,6 +84,9 @@ fn x4(i: u32, n: u32) -> vec4f {
 // bn_params: shared with the other batch-norm normalisation shader
 // #include batchnorm_params.wgsl
 
+// dropout_key, dropout_kept: shared with the dropout op
+// #include dropout_mask.wgsl
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
@@ -98,6 +113,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let k = q.k;
   let lane = vec4u(0u, 1u, 2u, 3u);
   let o0 = (((n * p.od + od) * p.oh + oh) * p.ow + ow0) * p.c + c;
+  let key = select(0u, dropout_key(p.seed, p.step), DROPOUT);
   for (var t = 0u; t < POS; t++) {
     if (ow0 + t < p.ow) {
       let w0 = (ow0 + t) * PW;
@@ -120,9 +136,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
           }
         }
       }
-      let out = max(best, vec4f(0.0));
-      bestAt = select(vec4u(NONE), bestAt, best > vec4f(0.0));
+      var out = max(best, vec4f(0.0));
+      var open = best > vec4f(0.0);
       let o = o0 + t * p.c;
+      if (DROPOUT) {
+        let i = p.base + o;
+        let keep = vec4<bool>(dropout_kept(i, key, p.threshold), dropout_kept(i + 1u, key, p.threshold), dropout_kept(i + 2u, key, p.threshold), dropout_kept(i + 3u, key, p.threshold));
+        out = select(vec4f(0.0), out * p.scale, keep);
+        open = open & keep;
+      }
+      bestAt = select(vec4u(NONE), bestAt, open);
       if (VEC) {
         y[o >> 2u] = out;
         argmax[o >> 2u] = bestAt;

@@ -6,9 +6,7 @@
 // key = hash32(seed ^ hash32(step + 0x9e3779b9)) is derived here from the params
 // (once per invocation: two hashes, negligible); threshold = round(rate * 2^24) and
 // scale = 1 / (1 - rate) (inverted dropout). No mask buffer exists: backward
-// regenerates the mask from (seed, step). hash32 is a full-avalanche 32-bit
-// integer hash (xorshift-multiply, constants from Wellons' "lowbias32"), so the
-// 24 high bits compared with the threshold are close to uniform.
+// regenerates the mask from (seed, step). The mask function is dropout_mask.wgsl's.
 //
 // Layout: flat f32 arrays of length n, viewed as vec4s (buffers sized to a multiple of
 // 16 bytes).
@@ -35,20 +33,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4f>;
 
-fn hash32(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+// hash32, dropout_key, dropout_kept: shared with the fused bn_relu_maxpool_forward
+// #include dropout_mask.wgsl
 
 // The mask of element i of this slice (global index base + i).
 fn kept(i: u32, key: u32) -> bool {
-  let u = hash32(hash32((params.base + i) ^ key) + key);
-  return (u >> 8u) >= params.threshold;
+  return dropout_kept(params.base + i, key, params.threshold);
 }
 
 @compute @workgroup_size(WG)
@@ -58,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= params.n) {
     return;
   }
-  let key = hash32(params.seed ^ hash32(params.step + 0x9e3779b9u));
+  let key = dropout_key(params.seed, params.step);
   if (i + 4u <= params.n) {
     let keep = vec4<bool>(kept(i, key), kept(i + 1u, key), kept(i + 2u, key), kept(i + 3u, key));
     let v = select(vec4f(0.0), src[q] * params.scale, keep);

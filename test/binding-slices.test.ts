@@ -170,7 +170,10 @@ describe('ops on tensors larger than one storage binding', () => {
       4096,
       { rows: s.n, rowBytes: [s.d * s.h * s.w * s.c * 4] },
       { x: random(xLen, 12), dyPool: random(yLen, 13), dyAct: random(xLen, 14), gamma: random(s.c, 15), beta: random(s.c, 16), mean: random(s.c, 17), invstd: random(s.c, 18).map(Math.abs) },
-      { pooled: yLen, argmax: yLen, dxPool: xLen, relu: xLen, dxRelu: xLen, dropped: xLen, dxDrop: xLen, fused: yLen, fusedArgmax: yLen, dxFused: xLen, dgFused: s.c, dbFused: s.c },
+      {
+        ...{ pooled: yLen, argmax: yLen, dxPool: xLen, relu: xLen, dxRelu: xLen, dropped: xLen, dxDrop: xLen, fused: yLen, fusedArgmax: yLen, dxFused: xLen, dgFused: s.c, dbFused: s.c },
+        ...{ fusedDrop: yLen, fusedDropArgmax: yLen, dxFusedDrop: xLen, dgFusedDrop: s.c, dbFusedDrop: s.c },
+      },
       (r, b) => {
         maxpool3dForward(r, b.pooled!, b.argmax!, b.x!, s);
         maxpool3dBackward(r, b.dxPool!, b.dyPool!, b.argmax!, s);
@@ -180,12 +183,18 @@ describe('ops on tensors larger than one storage binding', () => {
         dropoutBackward(r, b.dxDrop!, b.dyAct!, drop);
         bnReluMaxpoolForward(r, b.fused!, b.fusedArgmax!, b.x!, b.gamma!, b.beta!, b.mean!, b.invstd!, s, false);
         bnReluMaxpoolBackward(r, b.dxFused!, b.dgFused!, b.dbFused!, b.dyPool!, b.fusedArgmax!, b.x!, b.mean!, b.invstd!, b.gamma!, s);
+        // The fused dropout hashes the pooled output's index in the whole tensor, as the dropout op does.
+        const sd = { ...s, dropout: { rate: 0.3, seed: 21, step: 3 } };
+        bnReluMaxpoolForward(r, b.fusedDrop!, b.fusedDropArgmax!, b.x!, b.gamma!, b.beta!, b.mean!, b.invstd!, sd, false);
+        bnReluMaxpoolBackward(r, b.dxFusedDrop!, b.dgFusedDrop!, b.dbFusedDrop!, b.dyPool!, b.fusedDropArgmax!, b.x!, b.mean!, b.invstd!, b.gamma!, sd);
       },
     );
     // argmax indices are relative to each slice; the gradient they route is what must agree.
-    for (const k of ['pooled', 'dxPool', 'relu', 'dxRelu', 'dropped', 'dxDrop', 'fused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.exact);
+    for (const k of ['pooled', 'dxPool', 'relu', 'dxRelu', 'dropped', 'dxDrop', 'fused', 'fusedDrop']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.exact);
     // The fused backward's batch-norm sums add each slice's chunks: another order than one binding's.
-    for (const k of ['dxFused', 'dgFused', 'dbFused']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.batchnorm);
+    for (const k of ['dxFused', 'dgFused', 'dbFused', 'dxFusedDrop', 'dgFusedDrop', 'dbFusedDrop']) expectClose(`sliced ${k}`, sliced[k]!, whole[k]!, TOL.batchnorm);
+    // The dropout dropped some of the outputs the ReLU left open.
+    expect(whole.fusedDrop!.filter((v, o) => v === 0 && whole.fused![o]! > 0).length).toBeGreaterThan(0);
   });
 
   it('batch norm, the fused bn_relu_maxpool and dropout where channels are not a multiple of 4 (scalar paths) and a slice ends in a dropout tail of 3 elements', async () => {

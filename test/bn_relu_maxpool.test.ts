@@ -4,6 +4,7 @@ import { run } from '../src/kernels/kernel.js';
 import { BN_RELU_MAXPOOL_NONE, bnReluMaxpoolBackward, bnReluMaxpoolForward, type BnReluMaxpoolShape } from '../src/kernels/bn_relu_maxpool.js';
 import { batchnormForwardInference, batchnormForwardTrain, batchnormStatistics } from '../src/kernels/batchnorm.js';
 import { reluForward } from '../src/kernels/relu.js';
+import { dropoutBackward, dropoutForward } from '../src/kernels/dropout.js';
 import { maxpool3dForward, maxpool3dOutShape } from '../src/kernels/maxpool3d.js';
 import { bnReluMaxpoolRef } from '../src/ref/bn_relu_maxpool.js';
 import { BN_RELU_MAXPOOL_TOL } from '../src/kernels/tolerances.js';
@@ -120,6 +121,41 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
     const got = await gpu.readF32(y, count(s));
     expect(Array.from(got)).toEqual(Array.from(await gpu.readF32(ySep, count(s))));
     expectClose('inference forward', got, bnReluMaxpoolRef(a.x, a.gamma, a.beta, a.runMean, a.runVar, s, false).y, TOL.forward!);
+  });
+
+  // The fused dropout is the dropout op, applied in the same pass: the same masks, values and gradients, bit for bit.
+  for (const [name, s] of [SHAPES[1]!, SHAPES[2]!, SHAPES[6]!]) it(`with the block's dropout fused, forward and backward equal the unfused ops bit for bit: ${name}`, async () => {
+    const a = inputs(s, 5 * s.c + s.w);
+    const xLen = a.x.length;
+    const c = s.c;
+    const drop = { n: count(s), rate: 0.3, seed: 1234 + s.c, step: 7 };
+    const fused: BnReluMaxpoolShape = { ...s, dropout: { rate: drop.rate, seed: drop.seed, step: drop.step } };
+    const up = (d: Float32Array) => gpu.upload(d);
+    const [x, gamma, beta, dy, rm, rv] = [up(a.x), up(a.gamma), up(a.beta), up(a.dy), up(a.runMean), up(a.runVar)];
+    const z = (n: number) => gpu.upload(new Float32Array(n));
+    const [mean, invstd] = [z(c), z(c)];
+    const [y1, am1, dx1, dg1, db1] = [z(count(s)), z(count(s)), z(xLen), z(c), z(c)];
+    const [y0, am0, y2, dyPre, dx2, dg2, db2] = [z(count(s)), z(count(s)), z(count(s)), z(count(s)), z(xLen), z(c), z(c)];
+    run(gpu, (r) => {
+      batchnormStatistics(r, mean, invstd, x, rm, rv, { m: xLen / c, c });
+      bnReluMaxpoolForward(r, y1, am1, x, gamma, beta, mean, invstd, fused, false);
+      bnReluMaxpoolBackward(r, dx1, dg1, db1, dy, am1, x, mean, invstd, gamma, fused, false);
+      bnReluMaxpoolForward(r, y0, am0, x, gamma, beta, mean, invstd, s, false);
+      dropoutForward(r, y2, y0, drop);
+      dropoutBackward(r, dyPre, dy, drop, false);
+      bnReluMaxpoolBackward(r, dx2, dg2, db2, dyPre, am0, x, mean, invstd, gamma, s, false);
+    });
+    const read = (b: GPUBuffer, n: number) => gpu.readF32(b, n).then((v) => Array.from(v));
+    const y = await read(y1, count(s));
+    expect(y).toEqual(await read(y2, count(s)));
+    expect(await read(dx1, xLen)).toEqual(await read(dx2, xLen));
+    expect(await read(dg1, c)).toEqual(await read(dg2, c));
+    expect(await read(db1, c)).toEqual(await read(db2, c));
+    // Some outputs were open before dropout and dropped by it: their argmax is NONE.
+    const [before, after] = [await gpu.readU32(am0, count(s)), await gpu.readU32(am1, count(s))];
+    const dropped = [...after].filter((at, o) => at === BN_RELU_MAXPOOL_NONE && before[o] !== BN_RELU_MAXPOOL_NONE).length;
+    expect(dropped).toBeGreaterThan(0);
+    expect([...after].every((at, o) => at === BN_RELU_MAXPOOL_NONE || at === before[o])).toBe(true);
   });
 
   it('the reference gradients agree with central finite differences', () => {

@@ -64,13 +64,26 @@ export function batchnorm(g: Graph, x: Tensor, p: BatchNormParams, momentum = BN
 
 /**
  * maxpool3d(relu(batchnorm(x))) in one pass (the tail of the report's conv blocks):
- * the three ops' results without their two full-size intermediates. Backward
- * routes the pooled gradient to the window maxima that were positive and through
- * batch norm in one pass, without a full-size intermediate either.
+ * the three ops' results without their two full-size intermediates. With
+ * `dropoutRate` (null: none) the block's dropout follows in the same pass, as the
+ * dropout op would apply it (the same layer index, seed and masks). Backward routes the
+ * pooled gradient to the window maxima that were positive and kept, and through batch
+ * norm in one pass, without a full-size intermediate either.
  */
-export function batchnormReluMaxpool(g: Graph, x: Tensor, p: BatchNormParams, pool: readonly [number, number, number], momentum = BN_MOMENTUM, eps = BN_EPS): Tensor {
+export function batchnormReluMaxpool(
+  g: Graph,
+  x: Tensor,
+  p: BatchNormParams,
+  pool: readonly [number, number, number],
+  dropoutRate: number | null = null,
+  momentum = BN_MOMENTUM,
+  eps = BN_EPS,
+): Tensor {
   const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
-  const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2], eps };
+  // A dropout takes its layer index whether or not it applies (inference, recalibration), as the dropout op does.
+  const layer = dropoutRate === null ? -1 : g.dropoutIndex++;
+  const drop = dropoutRate !== null && dropoutRate > 0 && g.training && !g.noDropout ? { rate: dropoutRate, seed: dropoutLayerSeed(g.seed, layer), step: g.step } : undefined;
+  const s = { n, d, h, w, c, pd: pool[0], ph: pool[1], pw: pool[2], eps, dropout: drop };
   const y = g.tensor([n, Math.floor(d / pool[0]), Math.floor(h / pool[1]), Math.floor(w / pool[2]), c], true, 'bn_relu_maxpool');
   const argmax = g.scratch(y.size);
   if (!g.training) {

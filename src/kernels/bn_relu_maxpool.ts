@@ -9,35 +9,55 @@
 // pooled elements, and its elementwise pass routes each window's gradient itself.
 import { grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
 import { BN_EPS, batchnormBackwardSums, bnChunking } from './batchnorm.js';
+import { dropoutConstants } from './dropout.js';
 import { maxpool3dOutShape, maxpool3dSampleRuns, type Maxpool3dShape } from './maxpool3d.js';
 
 export interface BnReluMaxpoolShape extends Maxpool3dShape {
   /** Keras' default 1e-3 unless given. */
   eps?: number;
+  /**
+   * The block's dropout, fused: the dropout op's function of the pooled output (same
+   * mask, element by element, for the same rate, seed and step). Both directions
+   * must be given the same.
+   */
+  dropout?: { rate: number; seed: number; step: number };
 }
 
 export const BN_RELU_MAXPOOL_FORWARD: KernelSpec = {
   shader: 'bn_relu_maxpool_forward',
-  params: [...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow', 'from_var'].map((f) => [f, 'u32'] as const), ['eps', 'f32']],
+  params: [
+    ...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow', 'from_var'].map((f) => [f, 'u32'] as const),
+    ['eps', 'f32'],
+    ['threshold', 'u32'],
+    ['scale', 'f32'],
+    ...['seed', 'step', 'base'].map((f) => [f, 'u32'] as const),
+  ],
   inputs: ['x', 'gamma', 'beta', 'mean', 'scale'],
   outputs: ['y', 'argmax'],
 };
 
 export const BN_RELU_MAXPOOL_BACKWARD_REDUCE: KernelSpec = {
   shader: 'bn_relu_maxpool_backward_reduce',
-  params: ['m', 'c', 'chunks', 'rows_per_chunk', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const),
+  params: [...['m', 'c', 'chunks', 'rows_per_chunk', 'chunk_base', 'chunks_total'].map((f) => [f, 'u32'] as const), ['scale', 'f32']],
   inputs: ['dy', 'argmax', 'x', 'mean', 'invstd'],
   outputs: ['partial'],
 };
 
 export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
   shader: 'bn_relu_maxpool_backward',
-  params: [...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow'].map((f) => [f, 'u32'] as const), ['inv_m', 'f32']],
+  params: [...['n', 'd', 'h', 'w', 'c', 'od', 'oh', 'ow'].map((f) => [f, 'u32'] as const), ['inv_m', 'f32'], ['scale', 'f32']],
   inputs: ['dy', 'argmax', 'x', 'mean', 'invstd', 'gamma', 'sums'],
   outputs: ['dx'],
 };
 
-/** argmax where the ReLU closed (y = 0): no element gets a gradient. */
+/** The fused dropout's shader parameters; `on` false (rate 0 or none) leaves the block without it. */
+function dropoutOf(s: BnReluMaxpoolShape): { on: boolean; threshold: number; scale: number; seed: number; step: number } {
+  const d = s.dropout;
+  if (!d || d.rate === 0) return { on: false, threshold: 0, scale: 1, seed: 0, step: 0 };
+  return { on: true, ...dropoutConstants(d.rate), seed: d.seed >>> 0, step: d.step >>> 0 };
+}
+
+/** argmax where the ReLU closed (y = 0) or the fused dropout dropped the output: no element gets a gradient. */
 export const BN_RELU_MAXPOOL_NONE = 0xffffffff;
 
 const WG = 64;
@@ -65,11 +85,17 @@ export function bnReluMaxpoolForward(
   if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('bn_relu_maxpool: window sizes must be positive');
   const out = maxpool3dOutShape(s);
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
+  const drop = dropoutOf(s);
+  const perSample = out.od * out.oh * out.ow * s.c;
   for (const run of runs) {
     r.dispatch(BN_RELU_MAXPOOL_FORWARD, {
-      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS },
+      params: {
+        n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, from_var: fromVar ? 1 : 0, eps: s.eps ?? BN_EPS,
+        // The mask is a function of the output's index in the whole tensor, as the dropout op's.
+        threshold: drop.threshold, scale: drop.scale, seed: drop.seed, step: drop.step, base: run.start * perSample,
+      },
       buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
-      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
+      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw, DROPOUT: drop.on ? 1 : 0 },
       workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
     });
   }
@@ -78,8 +104,9 @@ export function bnReluMaxpoolForward(
 /**
  * Backward of the training forward, through pooling, ReLU and batch norm at once:
  * dx += d(loss)/dx (dx = … with `accumulate` false, for a gradient's first writer),
- * dgamma += sum dv·xhat, dbeta += sum dv, where dv = dy at each window's argmax
- * (NONE where the ReLU closed: nothing) and zero elsewhere. The batch-norm sums run
+ * dgamma += sum dv·xhat, dbeta += sum dv, where dv = dy (times the fused dropout's
+ * 1 / (1 − rate)) at each window's argmax (NONE where the ReLU closed or the dropout
+ * dropped: nothing) and zero elsewhere. The batch-norm sums run
  * over the pooled elements only; dv itself is never stored.
  */
 export function bnReluMaxpoolBackward(
@@ -108,11 +135,12 @@ export function bnReluMaxpoolBackward(
     return { run, k, base };
   });
   const vec = s.c % 4 === 0 ? 1 : 0;
+  const scale = dropoutOf(s).scale;
   const partial = r.pool.acquire(2 * chunksTotal * s.c * 4, 'batchnorm partial');
   const sums = r.pool.acquire(2 * s.c * 4, 'batchnorm sums');
   for (const { run, k, base } of plan) {
     r.dispatch(BN_RELU_MAXPOOL_BACKWARD_REDUCE, {
-      params: { m: run.count * windows, c: s.c, chunks: k.chunks, rows_per_chunk: k.rowsPerChunk, chunk_base: base, chunks_total: chunksTotal },
+      params: { m: run.count * windows, c: s.c, chunks: k.chunks, rows_per_chunk: k.rowsPerChunk, chunk_base: base, chunks_total: chunksTotal, scale },
       buffers: { dy: rowRange(dy, run, yBytes), argmax: rowRange(argmax, run, yBytes), x: rowRange(x, run, xBytes), mean, invstd, partial },
       constants: { WG, VEC: vec },
       workgroups: grid1d(r.gpu, k.chunks * Math.ceil(s.c / 4), WG),
@@ -122,7 +150,7 @@ export function bnReluMaxpoolBackward(
   const invM = 1 / (s.n * s.d * s.h * s.w);
   for (const { run } of plan) {
     r.dispatch(BN_RELU_MAXPOOL_BACKWARD, {
-      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, inv_m: invM },
+      params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, inv_m: invM, scale },
       buffers: { dy: rowRange(dy, run, yBytes), argmax: rowRange(argmax, run, yBytes), x: rowRange(x, run, xBytes), mean, invstd, gamma, sums, dx: rowRange(dx, run, xBytes) },
       constants: { WG, POS, VEC: vec, ACCUMULATE: accumulate ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
       workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),

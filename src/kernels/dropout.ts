@@ -31,14 +31,23 @@ export const DROPOUT: KernelSpec = {
 
 const WG = 64;
 
+/**
+ * The mask's threshold and the kept elements' scale for a rate: the top 24 bits of the
+ * hash are compared with round(rate · 2^24), so P(keep) = 1 − rate; inverted dropout
+ * scales by 1 / (1 − rate). Shared with the dropout fused into bn_relu_maxpool.
+ */
+export function dropoutConstants(rate: number): { threshold: number; scale: number } {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate ${rate} must lie in [0, 1)`);
+  return { threshold: Math.min(1 << 24, Math.round(rate * (1 << 24))), scale: 1 / (1 - rate) };
+}
+
 function dispatchDropout(r: Recorder, dst: GPUBuffer, src: GPUBuffer, s: DropoutShape, accumulate: boolean): void {
   const rate = s.training === false ? 0 : s.rate;
-  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate ${rate} must lie in [0, 1)`);
+  const { threshold, scale } = dropoutConstants(rate);
   // Slices of a tensor larger than one binding hash their global element indices, so the mask does not depend on slicing.
   for (const run of bindingRuns(r.gpu, s.n, [4])) {
     r.dispatch(DROPOUT, {
-      // The top 24 bits of the hash are compared with round(rate · 2^24): P(keep) = 1 − rate.
-      params: { n: run.count, threshold: Math.min(1 << 24, Math.round(rate * (1 << 24))), scale: 1 / (1 - rate), seed: s.seed >>> 0, step: s.step >>> 0, base: run.start },
+      params: { n: run.count, threshold, scale, seed: s.seed >>> 0, step: s.step >>> 0, base: run.start },
       buffers: { src: rowRange(src, run, 4), dst: rowRange(dst, run, 4) },
       constants: { WG, ACCUMULATE: accumulate ? 1 : 0 },
       // One invocation per 4 elements (vec4 loads and stores).

@@ -115,9 +115,8 @@ export class Ser3dCnn {
     this.convs.forEach((layer, i) => {
       h = conv3d(g, h, layer.w, layer.b, 'same');
       if (i < CONV_DROPOUT.length) {
-        // BatchNormalization → ReLU → MaxPooling3D(1×2×2), fused into one pass.
-        h = batchnormReluMaxpool(g, h, layer.bn, [1, 2, 2], momentum);
-        h = dropout(g, h, CONV_DROPOUT[i]!);
+        // BatchNormalization → ReLU → MaxPooling3D(1×2×2) → Dropout, fused into one pass.
+        h = batchnormReluMaxpool(g, h, layer.bn, [1, 2, 2], CONV_DROPOUT[i]!, momentum);
       } else {
         h = batchnorm(g, h, layer.bn, momentum);
       }
