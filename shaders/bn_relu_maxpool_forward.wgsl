@@ -68,18 +68,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> y: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> argmax: array<vec4u>;
 
-// x[i … i+3]; with n of them valid (the scalar path), the rest read x[i].
-fn x4(i: u32, n: u32) -> vec4f {
-  if (VEC) {
-    return x[i >> 2u];
-  }
-  var v: vec4f;
-  for (var j = 0u; j < 4u; j++) {
-    let e = i + select(0u, j, j < n);
-    v[j] = x[e >> 2u][e & 3u];
-  }
-  return v;
-}
+// x4, block_of: shared with the backward
+// #include bn_relu_maxpool_common.wgsl
 
 // bn_params: shared with the other batch-norm normalisation shader
 // #include batchnorm_params.wgsl
@@ -90,21 +80,17 @@ fn x4(i: u32, n: u32) -> vec4f {
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p = params;
-  let quads = (p.c + 3u) / 4u;
-  let owBlocks = (p.ow + POS - 1u) / POS;
-  let g = gid.x + gid.y * nwg.x * WG;
-  if (g >= p.n * p.od * p.oh * owBlocks * quads) {
+  let b = block_of(gid.x + gid.y * nwg.x * WG);
+  if (!b.inside) {
     return;
   }
-  let c = (g % quads) * 4u;
-  var rest = g / quads;
-  let ow0 = (rest % owBlocks) * POS;
-  rest /= owBlocks;
-  let oh = rest % p.oh;
-  rest /= p.oh;
-  let od = rest % p.od;
-  let n = rest / p.od;
-  let valid = min(4u, p.c - c); // channels of this invocation
+  let n = b.n;
+  let od = b.od;
+  let oh = b.oh;
+  let ow0 = b.ow0;
+  let c = b.c;
+  let valid = b.valid; // channels of this invocation
+  let o0 = b.o0;
 
   let q = bn_params(c);
   let gm = q.gamma;
@@ -112,7 +98,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let bt = q.beta;
   let k = q.k;
   let lane = vec4u(0u, 1u, 2u, 3u);
-  let o0 = (((n * p.od + od) * p.oh + oh) * p.ow + ow0) * p.c + c;
   let key = select(0u, dropout_key(p.seed, p.step), DROPOUT);
   for (var t = 0u; t < POS; t++) {
     if (ow0 + t < p.ow) {
