@@ -158,6 +158,14 @@ describe('bn_relu_maxpool (fused batch norm → ReLU → max pooling)', () => {
     expect([...after].every((at, o) => at === BN_RELU_MAXPOOL_NONE || at === before[o])).toBe(true);
   });
 
+  it('a window larger than the input is an error in both directions, not an empty output', () => {
+    const s: BnReluMaxpoolShape = { n: 1, d: 1, h: 1, w: 4, c: 4, pd: 1, ph: 2, pw: 2 };
+    const b = gpu.upload(new Float32Array(16));
+    expect(() => run(gpu, (r) => bnReluMaxpoolForward(r, b, b, b, b, b, b, b, s, false))).toThrow(/window 1×2×2 does not fit in the input 1×1×4/);
+    expect(() => run(gpu, (r) => bnReluMaxpoolBackward(r, b, b, b, b, b, b, b, b, b, s))).toThrow(/window 1×2×2 does not fit in the input 1×1×4/);
+    b.destroy();
+  });
+
   it('the reference gradients agree with central finite differences', () => {
     const s = SHAPES[1]![1];
     const a = inputs(s, 7);

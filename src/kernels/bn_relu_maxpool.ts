@@ -50,6 +50,14 @@ export const BN_RELU_MAXPOOL_BACKWARD: KernelSpec = {
   outputs: ['dx'],
 };
 
+/** The pooled shape; an error for a window of a non-positive size or one larger than the input (no output at all). */
+function checkedOutShape(s: BnReluMaxpoolShape): { od: number; oh: number; ow: number } {
+  if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('bn_relu_maxpool: window sizes must be positive');
+  const out = maxpool3dOutShape(s);
+  if (out.od < 1 || out.oh < 1 || out.ow < 1) throw new Error(`bn_relu_maxpool: the window ${s.pd}×${s.ph}×${s.pw} does not fit in the input ${s.d}×${s.h}×${s.w}`);
+  return out;
+}
+
 /** The fused dropout's shader parameters; `on` false (rate 0 or none) leaves the block without it. */
 function dropoutOf(s: BnReluMaxpoolShape): { on: boolean; threshold: number; scale: number; seed: number; step: number } {
   const d = s.dropout;
@@ -82,8 +90,7 @@ export function bnReluMaxpoolForward(
   s: BnReluMaxpoolShape,
   fromVar: boolean,
 ): void {
-  if (s.pd < 1 || s.ph < 1 || s.pw < 1) throw new Error('bn_relu_maxpool: window sizes must be positive');
-  const out = maxpool3dOutShape(s);
+  const out = checkedOutShape(s);
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   const drop = dropoutOf(s);
   const perSample = out.od * out.oh * out.ow * s.c;
@@ -123,8 +130,7 @@ export function bnReluMaxpoolBackward(
   s: BnReluMaxpoolShape,
   accumulate = true,
 ): void {
-  const out = maxpool3dOutShape(s);
-  if (out.od < 1 || out.oh < 1 || out.ow < 1) throw new Error(`bn_relu_maxpool: the window ${s.pd}×${s.ph}×${s.pw} does not fit in the input ${s.d}×${s.h}×${s.w}`);
+  const out = checkedOutShape(s);
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   const windows = out.od * out.oh * out.ow; // pooled rows per sample
   let chunksTotal = 0;
