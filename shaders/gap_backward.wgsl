@@ -1,9 +1,11 @@
-// global average pooling backward: dx[n, s, c] += dy[n, c] / S
+// global average pooling backward: dx[n, s, c] += dy[n, c] / S  (with ACCUMULATE false,
+// dx = …: the first writer of a gradient, which then needs no clearing)
 //
 // Layout: dy [N, C], dx [N, S, C] channels-last (S = D*H*W).
 // Dispatch: one thread per element of dx, ceil(N*S*C / WG) in 1-D, folded into y (grid1d).
 // Bindings: 0 params {n: u32, s: u32, c: u32}, 1 dy (read), 2 dx (read_write).
 override WG: u32 = 256;
+override ACCUMULATE: bool = true;
 
 struct Params {
   n: u32,
@@ -24,5 +26,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let n = i / sc;
   let c = i % params.c;
-  dx[i] += dy[n * params.c + c] / f32(params.s);
+  let v = dy[n * params.c + c] / f32(params.s);
+  if (ACCUMULATE) {
+    dx[i] += v;
+  } else {
+    dx[i] = v;
+  }
 }

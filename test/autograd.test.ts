@@ -1,7 +1,8 @@
 // How the autograd fills gradient buffers. The first backward kernel of a step to
 // write a tensor's gradient overwrites a fresh, unzeroed buffer (Graph.gradToWrite:
 // no clearing, no read of the old values); every later one adds to it. Here a tensor
-// read by two ops (of batch norm, dropout and conv3d's backward_input) gets the sum of
+// read by two ops (of batch norm, dropout, ReLU, global average pooling and conv3d's
+// backward_input) gets the sum of
 // both contributions in either order of the ops, so each kernel runs once as the first
 // writer and once as the second, and the buffers the pool hands out are poisoned
 // first: a first writer that skipped an element, or added to what it found, would
@@ -9,10 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { getGpu } from '../src/kernels/gpu.js';
 import { Graph, Parameter, State, type Tensor } from '../src/autograd/tensor.js';
-import { batchnorm, conv3d, dropout, relu } from '../src/autograd/ops.js';
+import { batchnorm, conv3d, dropout, globalAvgPool, relu } from '../src/autograd/ops.js';
 import { batchnormBackwardRef, batchnormForwardTrainRef } from '../src/ref/batchnorm.js';
 import { dropoutBackwardRef } from '../src/ref/dropout.js';
 import { reluBackwardRef } from '../src/ref/relu.js';
+import { gapBackwardRef } from '../src/ref/gap.js';
 import { conv3dBackwardInputRef } from '../src/ref/conv3d.js';
 import type { Conv3dShape } from '../src/kernels/conv3d.js';
 import { dropoutLayerSeed, BN_EPS } from '../src/model/architecture.js';
@@ -37,7 +39,7 @@ function poisonPool(bytes: number, count: number): void {
   for (const b of bufs) gpu.pool.release(b);
 }
 
-type Op = 'batchnorm' | 'dropout' | 'relu' | 'conv3d';
+type Op = 'batchnorm' | 'dropout' | 'relu' | 'conv3d' | 'gap';
 
 /** x [1, 1, 1, M, C] read by the ops in `order`; each output's gradient is set to its own dy; returns x's gradient. */
 async function gradientOfSharedInput(order: Op[], x: Float32Array, dys: Record<Op, Float32Array>, bn: { gamma: Float32Array; beta: Float32Array }, kernel: Float32Array): Promise<Float32Array> {
@@ -53,7 +55,7 @@ async function gradientOfSharedInput(order: Op[], x: Float32Array, dys: Record<O
   };
   const w = new Parameter(gpu, [1, 1, 3, C, COUT], 'w', kernel);
   const b = new Parameter(gpu, [COUT], 'b', new Float32Array(COUT));
-  const apply = { batchnorm: () => batchnorm(g, xt, p), dropout: () => dropout(g, xt, RATE), relu: () => relu(g, xt), conv3d: () => conv3d(g, xt, w, b, 'same') };
+  const apply = { batchnorm: () => batchnorm(g, xt, p), dropout: () => dropout(g, xt, RATE), relu: () => relu(g, xt), conv3d: () => conv3d(g, xt, w, b, 'same'), gap: () => globalAvgPool(g, xt) };
   const outs: [Op, Tensor][] = order.map((op) => [op, apply[op]()]);
   const uploads: GPUBuffer[] = [];
   for (const [op, y] of outs) {
@@ -76,7 +78,7 @@ describe('gradients of a tensor read by several ops', () => {
   const x = normal(rand, M * C);
   const bn = { gamma: uniform(rand, C, 0.5, 1.5), beta: uniform(rand, C, -0.5, 0.5) };
   const kernel = normal(rand, 3 * C * COUT);
-  const dys: Record<Op, Float32Array> = { batchnorm: normal(rand, M * C), dropout: normal(rand, M * C), relu: normal(rand, M * C), conv3d: normal(rand, M * COUT) };
+  const dys: Record<Op, Float32Array> = { batchnorm: normal(rand, M * C), dropout: normal(rand, M * C), relu: normal(rand, M * C), conv3d: normal(rand, M * COUT), gap: normal(rand, C) };
   const fwd = batchnormForwardTrainRef(x, bn.gamma, bn.beta, new Float64Array(C), new Float64Array(C).fill(1), { m: M, c: C, eps: BN_EPS });
   const want: Record<Op, Float64Array> = {
     batchnorm: batchnormBackwardRef(dys.batchnorm, x, fwd.mean, fwd.invstd, bn.gamma, { m: M, c: C }).dx,
@@ -84,14 +86,17 @@ describe('gradients of a tensor read by several ops', () => {
     dropout: dropoutBackwardRef(dys.dropout, RATE, dropoutLayerSeed(SEED, 0), STEP),
     relu: reluBackwardRef(dys.relu, Float64Array.from(x, (v) => Math.max(0, v))),
     conv3d: conv3dBackwardInputRef(dys.conv3d, kernel, CONV),
+    gap: gapBackwardRef(dys.gap, { n: 1, spatial: M, c: C }),
   };
   const sum = (ops: Op[]): Float64Array => Float64Array.from(x, (_, i) => ops.reduce((s, op) => s + want[op][i]!, 0));
 
   const cases: Op[][] = [
     ['batchnorm', 'dropout'], // dropout's backward runs first (the tape runs in reverse) and overwrites
     ['dropout', 'batchnorm'], // batch norm's backward overwrites, dropout's adds
-    ['relu', 'batchnorm'], // batch norm's backward writes first; relu's (gradOf: cleared, added to) second
-    ['batchnorm', 'relu'], // relu's backward clears and adds first; batch norm's adds
+    ['relu', 'batchnorm'], // batch norm's backward overwrites, relu's adds
+    ['batchnorm', 'relu'], // relu's backward overwrites, batch norm's adds
+    ['gap', 'relu'], // relu's backward overwrites, global average pooling's adds
+    ['relu', 'gap'], // global average pooling's backward overwrites, relu's adds
     ['batchnorm', 'conv3d'], // conv3d's backward_input overwrites, batch norm's adds
     ['conv3d', 'dropout'], // dropout's backward overwrites, conv3d's backward_input adds
   ];
@@ -103,7 +108,7 @@ describe('gradients of a tensor read by several ops', () => {
     });
   }
   it('one op alone: its own gradient', async () => {
-    for (const op of ['batchnorm', 'dropout', 'conv3d'] as const) {
+    for (const op of ['batchnorm', 'dropout', 'conv3d', 'relu', 'gap'] as const) {
       const got = await gradientOfSharedInput([op], x, dys, bn, kernel);
       expect(got.every(Number.isFinite)).toBe(true);
       expectClose(`dx (${op} alone)`, got, want[op], BATCHNORM_TOL.backward);

@@ -34,16 +34,21 @@ describe('dense', () => {
       const [xb, wb, bb, dyb, dxb, dwb, dbb] = [x, w, b, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
       const yb = gpu.upload(new Float32Array(s.m * s.n).fill(Number.NaN));
       const ynb = gpu.upload(new Float32Array(s.m * s.n).fill(Number.NaN));
+      // The first writer of a gradient overwrites it: into a buffer of NaNs.
+      const dxFirst = gpu.upload(new Float32Array(x.length).fill(Number.NaN));
       run(gpu, (r) => {
         denseForward(r, yb!, xb!, wb!, bb!, s);
         denseForward(r, ynb, xb!, wb!, null, s);
         denseBackwardInput(r, dxb!, dyb!, wb!, s);
+        denseBackwardInput(r, dxFirst, dyb!, wb!, s, false);
         denseBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s);
       });
       expectClose(`dense forward ${name}`, await gpu.readF32(yb, s.m * s.n), denseForwardRef(x, w, b, s), TOL.forward!);
       expectClose(`dense forward without bias ${name}`, await gpu.readF32(ynb, s.m * s.n), denseForwardRef(x, w, null, s), TOL.forward!);
       const g = denseBackwardRef(dy, x, w, s);
       expectClose(`dense backward_input ${name}`, await gpu.readF32(dxb!, x.length), g.dx.map((v, i) => v + dx0[i]!), TOL.backward!);
+      expectClose(`dense backward_input, first writer ${name}`, await gpu.readF32(dxFirst, x.length), g.dx, TOL.backward!);
+      dxFirst.destroy();
       expectClose(`dense backward_weight dw ${name}`, await gpu.readF32(dwb!, w.length), g.dw.map((v, i) => v + dw0[i]!), TOL.backward!);
       expectClose(`dense backward_weight db ${name}`, await gpu.readF32(dbb!, b.length), g.db.map((v, i) => v + db0[i]!), TOL.backward!);
       for (const buf of [xb, wb, bb, dyb, dxb, dwb, dbb, yb, ynb]) buf!.destroy();

@@ -30,14 +30,18 @@ describe('gap', () => {
       const yb = gpu.upload(new Float32Array(dy.length));
       const dyb = gpu.upload(dy);
       const dxb = gpu.upload(dx0);
+      // The first writer of a gradient overwrites it: into a buffer of NaNs.
+      const dxFirst = gpu.upload(new Float32Array(x.length).fill(Number.NaN));
       run(gpu, (r) => {
         gapForward(r, yb, xb, s);
         gapBackward(r, dxb, dyb, s);
+        gapBackward(r, dxFirst, dyb, s, false);
       });
       expectClose(`gap forward ${name}`, await gpu.readF32(yb, dy.length), gapForwardRef(x, s), TOL.forward!);
       const want = gapBackwardRef(dy, s).map((v, i) => v + dx0[i]!);
       expectClose(`gap backward ${name}`, await gpu.readF32(dxb, x.length), want, TOL.backward!);
-      for (const b of [xb, yb, dyb, dxb]) b.destroy();
+      expectClose(`gap backward, first writer ${name}`, await gpu.readF32(dxFirst, x.length), gapBackwardRef(dy, s), TOL.backward!);
+      for (const b of [xb, yb, dyb, dxb, dxFirst]) b.destroy();
     });
   }
 

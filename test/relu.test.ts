@@ -15,7 +15,7 @@ const TOL: Record<string, Tol> = {
 };
 
 describe('relu', () => {
-  it('forward and backward match the reference; backward adds into dx (sizes 1, 255, 257, 4099)', async () => {
+  it('forward and backward match the reference; backward adds into dx, or overwrites it as a first writer (sizes 1, 255, 257, 4099)', async () => {
     const rand = makeRng(1);
     for (const n of [1, 255, 257, 4099]) {
       const x = uniform(rand, n);
@@ -25,15 +25,19 @@ describe('relu', () => {
       const yb = gpu.upload(new Float32Array(n).fill(Number.NaN));
       const dyb = gpu.upload(dy);
       const dxb = gpu.upload(dx0);
+      // The first writer of a gradient overwrites it: into a buffer of NaNs.
+      const dxFirst = gpu.upload(new Float32Array(n).fill(Number.NaN));
       run(gpu, (r) => {
         reluForward(r, yb, xb, n);
         reluBackward(r, dxb, dyb, yb, n);
+        reluBackward(r, dxFirst, dyb, yb, n, false);
       });
       const y = reluForwardRef(x);
       expectClose(`relu forward n=${n}`, await gpu.readF32(yb, n), y, TOL.forward!);
       const g = reluBackwardRef(dy, y);
       expectClose(`relu backward n=${n}`, await gpu.readF32(dxb, n), g.map((v, i) => v + dx0[i]!), TOL.backward!);
-      for (const b of [xb, yb, dyb, dxb]) b.destroy();
+      expectClose(`relu backward, first writer n=${n}`, await gpu.readF32(dxFirst, n), g, TOL.backward!);
+      for (const b of [xb, yb, dyb, dxb, dxFirst]) b.destroy();
     }
   });
 

@@ -105,7 +105,10 @@ export function batchnormReluMaxpool(
 export function relu(g: Graph, x: Tensor): Tensor {
   const y = g.tensor(x.shape, true, 'relu');
   reluForward(g.r, y.buffer, x.buffer, x.size);
-  g.record(y, () => reluBackward(g.r, g.gradOf(x), g.gradOf(y), y.buffer, x.size));
+  g.record(y, () => {
+    const dx = g.gradToWrite(x);
+    reluBackward(g.r, dx.buffer, g.gradOf(y), y.buffer, x.size, dx.accumulate);
+  });
   return y;
 }
 
@@ -130,7 +133,10 @@ export function globalAvgPool(g: Graph, x: Tensor): Tensor {
   const s = { n, spatial: x.size / (n * c), c };
   const y = g.tensor([n, c], true, 'gap');
   gapForward(g.r, y.buffer, x.buffer, s);
-  g.record(y, () => gapBackward(g.r, g.gradOf(x), g.gradOf(y), s));
+  g.record(y, () => {
+    const dx = g.gradToWrite(x);
+    gapBackward(g.r, dx.buffer, g.gradOf(y), s, dx.accumulate);
+  });
   return y;
 }
 
@@ -144,7 +150,10 @@ export function dense(g: Graph, x: Tensor, w: Parameter, b: Parameter): Tensor {
   g.record(y, () => {
     const dy = g.gradOf(y);
     denseBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s);
-    if (x.requiresGrad) denseBackwardInput(g.r, g.gradOf(x), dy, w.buffer, s);
+    if (x.requiresGrad) {
+      const dx = g.gradToWrite(x);
+      denseBackwardInput(g.r, dx.buffer, dy, w.buffer, s, dx.accumulate);
+    }
   });
   return y;
 }

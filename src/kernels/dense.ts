@@ -62,9 +62,9 @@ export function denseForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuff
   gemm(r, y, x, w, b, { rows: s.m, cols: s.n, inner: s.k, a_si: s.k, a_sk: 1, b_sk: s.n, b_sj: 1, accumulate: false });
 }
 
-/** dx[m, k] += sum_n dy[m, n] w[k, n]. */
-export function denseBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: DenseShape): void {
-  gemm(r, dx, dy, w, null, { rows: s.m, cols: s.k, inner: s.n, a_si: s.n, a_sk: 1, b_sk: 1, b_sj: s.n, accumulate: true });
+/** dx[m, k] += sum_n dy[m, n] w[k, n] (dx = … with `accumulate` false, for a gradient's first writer). */
+export function denseBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: DenseShape, accumulate = true): void {
+  gemm(r, dx, dy, w, null, { rows: s.m, cols: s.k, inner: s.n, a_si: s.n, a_sk: 1, b_sk: 1, b_sj: s.n, accumulate });
 }
 
 /** dw[k, n] += sum_m x[m, k] dy[m, n]; db[n] += sum_m dy[m, n] (db may be null for a layer without bias). */

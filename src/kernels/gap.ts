@@ -25,7 +25,7 @@ export function gapForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, s: GapShape)
   r.dispatch(GAP_FORWARD, { params: { n: s.n, s: s.spatial, c: s.c }, buffers: { x, y }, constants: { WG }, workgroups: grid1d(r.gpu, s.n * s.c, WG) });
 }
 
-/** dx[n, s, c] += dy[n, c] / S. */
-export function gapBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, s: GapShape): void {
-  r.dispatch(GAP_BACKWARD, { params: { n: s.n, s: s.spatial, c: s.c }, buffers: { dy, dx }, constants: { WG }, workgroups: grid1d(r.gpu, s.n * s.spatial * s.c, WG) });
+/** dx[n, s, c] += dy[n, c] / S (dx = … with `accumulate` false, for a gradient's first writer). */
+export function gapBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, s: GapShape, accumulate = true): void {
+  r.dispatch(GAP_BACKWARD, { params: { n: s.n, s: s.spatial, c: s.c }, buffers: { dy, dx }, constants: { WG, ACCUMULATE: accumulate ? 1 : 0 }, workgroups: grid1d(r.gpu, s.n * s.spatial * s.c, WG) });
 }

@@ -14,10 +14,10 @@ export function reluForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, n: number):
   }
 }
 
-/** dx += dy where the forward output y is positive. */
-export function reluBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, y: GPUBuffer, n: number): void {
+/** dx += dy where the forward output y is positive (dx = … with `accumulate` false, for a gradient's first writer). */
+export function reluBackward(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, y: GPUBuffer, n: number, accumulate = true): void {
   for (const run of bindingRuns(r.gpu, n, [4])) {
     const slice = (b: GPUBuffer) => rowRange(b, run, 4);
-    r.dispatch(RELU_BACKWARD, { params: { n: run.count }, buffers: { dy: slice(dy), y: slice(y), dx: slice(dx) }, constants: { WG }, workgroups: grid1d(r.gpu, run.count, WG) });
+    r.dispatch(RELU_BACKWARD, { params: { n: run.count }, buffers: { dy: slice(dy), y: slice(y), dx: slice(dx) }, constants: { WG, ACCUMULATE: accumulate ? 1 : 0 }, workgroups: grid1d(r.gpu, run.count, WG) });
   }
 }
