@@ -121,6 +121,42 @@ describe('Ser3dCnn through the autograd', () => {
     }
   });
 
+  it('a forward-only training graph (batch-norm recalibration) records no backward and keeps no Winograd input for one', async () => {
+    const width = 1 / 16;
+    const layers = convLayerShapes(INPUT, width, 3).filter((c) => c.kh === 3);
+    for (const c of layers) for (const pass of ['forward', 'backward_input', 'backward_weight'] as const) gpu.conv3dTuning.set(conv3dTuneKey(pass, c), { kernel: 'winograd', winograd: { tile: 4 } });
+    try {
+      const model = new Ser3dCnn(gpu, { classes: CLASSES, input: INPUT, width }, 3);
+      const n = 3;
+      const xb = gpu.upload(randomBatch(n, 7).x);
+      // Peak GPU memory of a training-mode forward, from an empty pool; and whether its tape then moves a gradient.
+      const forward = async (forwardOnly: boolean): Promise<{ peak: number; gradMoved: boolean }> => {
+        gpu.pool.clear();
+        gpu.memory.resetPeak();
+        const g = new Graph(gpu, true, 5, 11);
+        g.forwardOnly = forwardOnly;
+        for (const p of model.params) g.r.clear(p.grad);
+        const logits = model.forward(g, g.input(xb, [n, ...INPUT]));
+        const peak = gpu.memory.peak; // the forward's buffers, before any backward allocates
+        g.r.copy(logits.buffer, 0, g.gradOf(logits), 0, logits.size * 4); // some upstream gradient
+        g.backward();
+        g.finish();
+        const grad = await gpu.readF32(model.params[0]!.grad, model.params[0]!.size);
+        return { peak, gradMoved: grad.some((v) => v !== 0) };
+      };
+      const full = await forward(false);
+      const only = await forward(true);
+      expect(full.gradMoved).toBe(true);
+      expect(only.gradMoved).toBe(false);
+      expect(only.peak).toBeLessThan(full.peak);
+      console.log(`training-mode forward, peak GPU memory: ${full.peak} bytes keeping Winograd's V, ${only.peak} forward-only`);
+      model.dispose();
+      xb.destroy();
+    } finally {
+      gpu.conv3dTuning.clear();
+    }
+  });
+
   it('after the first step a training step creates no buffers or pipelines, and the loss falls on a fixed batch', async () => {
     const model = new Ser3dCnn(gpu, { classes: CLASSES, input: INPUT, width: WIDTH }, 1);
     const n = 8;

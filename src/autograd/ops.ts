@@ -18,7 +18,8 @@ export function conv3d(g: Graph, x: Tensor, w: Parameter, b: Parameter, padding:
   const s: Conv3dShape = { n, d, h, w: wd, cin, cout, kd, kh, kw, padding };
   const y = g.tensor(conv3dOutShape(s), true, 'conv3d');
   // Training: Winograd's transformed input is kept for backward_weight (in a step-lifetime buffer).
-  const kept = conv3dForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s, {}, g.training ? { alloc: (bytes) => g.scratch(bytes / 4) } : undefined);
+  const keep = g.training && !g.forwardOnly ? { alloc: (bytes: number) => g.scratch(bytes / 4) } : undefined;
+  const kept = conv3dForward(g.r, y.buffer, x.buffer, w.buffer, b.buffer, s, {}, keep);
   g.record(y, () => {
     const dy = g.gradOf(y);
     conv3dBackwardWeight(g.r, w.grad, b.grad, dy, x.buffer, s, {}, kept);

@@ -59,6 +59,11 @@ export class Graph {
   noDropout = false;
   /** Overrides every batch-norm layer's running-statistics momentum for this step. */
   bnMomentum: number | null = null;
+  /**
+   * A training-mode forward whose backward never runs (re-estimating batch norm's
+   * statistics): ops record no backward closure and keep nothing for one.
+   */
+  forwardOnly = false;
 
   constructor(
     readonly gpu: Gpu,
@@ -111,7 +116,7 @@ export class Graph {
 
   /** Records the backward closure of an op whose output is `out`; skipped when nothing needs it. */
   record(out: Tensor, backward: Backward): void {
-    if (this.training && out.requiresGrad) this.tape.push(backward);
+    if (this.training && !this.forwardOnly && out.requiresGrad) this.tape.push(backward);
   }
 
   /** Runs every backward closure in reverse order of recording. */

@@ -140,6 +140,7 @@ export class Engine {
       this.upload(x, null, n);
       const g = new Graph(this.gpu, true, 0, this.seed);
       g.noDropout = true;
+      g.forwardOnly = true;
       g.bnMomentum = i / (i + 1);
       this.model.forward(g, g.input(this.input, [n, ...this.model.config.input]));
       g.finish();
