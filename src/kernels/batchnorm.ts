@@ -125,20 +125,29 @@ export function bnChunking(m: number): Chunking {
  * slice unless the tensor is huge), each with its own chunking, their partial
  * sums laid out one after another.
  */
-interface ReducePlan {
+export interface ReducePlan {
   slices: { run: RowRun; k: Chunking; base: number }[];
   chunks: number;
 }
 
-function reducePlan(r: Recorder, s: BatchnormShape): ReducePlan {
+/**
+ * Chunks the rows of each slice (`rowsPerRun` rows per element of run.count) and lays
+ * their partial sums out one slice after another. Shared with the fused
+ * bn_relu_maxpool backward, whose slices are runs of samples.
+ */
+export function chunkSlices(runs: RowRun[], rowsPerRun = 1): ReducePlan {
   let chunks = 0;
-  const slices = bindingRuns(r.gpu, s.m, [s.c * 4]).map((run) => {
-    const k = bnChunking(run.count);
+  const slices = runs.map((run) => {
+    const k = bnChunking(run.count * rowsPerRun);
     const base = chunks;
     chunks += k.chunks;
     return { run, k, base };
   });
   return { slices, chunks };
+}
+
+function reducePlan(r: Recorder, s: BatchnormShape): ReducePlan {
+  return chunkSlices(bindingRuns(r.gpu, s.m, [s.c * 4]));
 }
 
 function reduce(r: Recorder, partial: GPUBuffer, a: GPUBuffer, x: GPUBuffer, mean: GPUBuffer, invstd: GPUBuffer, s: BatchnormShape, plan: ReducePlan, mode: Mode): void {

@@ -8,7 +8,7 @@
 // never builds the gradient at the batch norm's output: its sums run over the
 // pooled elements, and its elementwise pass routes each window's gradient itself.
 import { grid1d, rowRange, type KernelSpec, type Recorder } from './kernel.js';
-import { BN_EPS, batchnormBackwardSums, bnChunking } from './batchnorm.js';
+import { BN_EPS, batchnormBackwardSums, chunkSlices } from './batchnorm.js';
 import { dropoutConstants } from './dropout.js';
 import { maxpool3dOutShape, maxpool3dSampleRuns, type Maxpool3dShape } from './maxpool3d.js';
 
@@ -133,13 +133,7 @@ export function bnReluMaxpoolBackward(
   const out = checkedOutShape(s);
   const { runs, xBytes, yBytes } = maxpool3dSampleRuns(r, s);
   const windows = out.od * out.oh * out.ow; // pooled rows per sample
-  let chunksTotal = 0;
-  const plan = runs.map((run) => {
-    const k = bnChunking(run.count * windows);
-    const base = chunksTotal;
-    chunksTotal += k.chunks;
-    return { run, k, base };
-  });
+  const { slices: plan, chunks: chunksTotal } = chunkSlices(runs, windows);
   const vec = s.c % 4 === 0 ? 1 : 0;
   const scale = dropoutOf(s).scale;
   const partial = r.pool.acquire(2 * chunksTotal * s.c * 4, 'batchnorm partial');
