@@ -1,26 +1,30 @@
-// conv3d forward for a single input channel (the network's first layer: one log-mel
-// spectrogram channel), with subgroup shuffles: an invocation owns TW consecutive
+// conv3d forward along rows, with subgroup shuffles: an invocation owns TW consecutive
 // output positions along W of one output row × 4·CV output channels.
-//   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw] * w[zd, zh, zw, co]
+//   y[n, od, oh, ow, co] = b[co] + sum_{zd, zh, zw, ci} x[n, od+zd-pd, oh+zh-ph, ow+zw-pw, ci] * w[zd, zh, zw, ci, co]
 // (taps outside the input read zero: `same` or `valid` padding, stride 1).
 //
-// Why rows: with Cin = 1 every tap is a scalar load, and the general kernels load
-// each tap once per position (TP·kw loads per kernel row). Neighbouring positions of
-// a row share all but one of their taps, so here the TW + KW − 1 input values of a
-// kernel row are loaded once into registers and each feeds up to KW positions. The
-// weights of a tap are loaded once per group of 8 lanes — lane q loads w[k, c0+4q ..
-// c0+4q+3] — and shared with CV shuffles, as in conv3d_forward_subgroup.wgsl; with 8 or
-// 16 channels (CV 2 or 4) one load covers 8 / CV taps. KW is an override constant so
-// that the register window is indexed by constants only.
+// Why rows: the general kernels (conv3d_forward_subgroup.wgsl) load each tap once per
+// position, TP·kw loads per kernel row and input channel (group), each with its own
+// bounds test. Neighbouring positions of a row share all but one of their taps, so
+// here the TW + KW − 1 input values of a kernel row are loaded once into registers and
+// each feeds up to KW positions. That matters where a tap feeds few multiply-adds:
+// the first layer (one input channel, every tap a scalar load) and narrow layers
+// (8 or 16 input channels, two or four vec4 loads a tap). The weights of a tap are
+// loaded once per group of 8 lanes and shared with CV shuffles, as in
+// conv3d_forward_subgroup.wgsl: with one input channel lane q loads w[k, c0+4q ..
+// c0+4q+3] and, with 8 or 16 channels (CV 2 or 4), one load covers 8 / CV taps; with
+// VEC_A (Cin % 4 == 0) the window holds vec4s of four input channels and the four
+// weight rows of a tap take 4, 2 or 1 loads (CV 8, 4, 2). KW is an override constant
+// so that the register window is indexed by constants only.
 //
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
 // shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
 // share c0.
 //
-// Layouts (row-major, channels last): x [N, D, H, W, 1], w [kd, kh, kw, 1, Cout],
+// Layouts (row-major, channels last): x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],
 // b [Cout], y [N, OD, OH, OW, Cout]. x and w are bound as vec4 arrays, so their buffers
-// must be sized to a multiple of 16 bytes; VEC_B (Cout % 4 == 0) reads four weights
-// per load.
+// must be sized to a multiple of 16 bytes; VEC_A (Cin % 4 == 0) reads four input
+// channels per load, VEC_B (Cout % 4 == 0) four weights per load.
 //
 // Dispatch: workgroups (ceil(Cout / (4·CV)), ceil(N·OD·OH·ceil(OW / TW) / WG) folded as
 //           y + z·num_workgroups.y); workgroup size WG (a multiple of 8).
@@ -32,7 +36,7 @@ override TW: u32 = 4; // output positions along W per invocation, CV·TW at most
 override CV: u32 = 8; // vec4 groups of output channels per invocation: 8, 4 or 2
 override KW: u32 = 5; // the kernel's width (= params.kw)
 override RPL: u32 = 8u / CV; // weight rows per load; not set by the host
-override VEC_A: bool = false; // unused: one input channel
+override VEC_A: bool = false;
 override VEC_B: bool = false;
 // Function-scope arrays need constant sizes.
 const TW_MAX: u32 = 16u;
@@ -77,7 +81,7 @@ fn main(
     }
   }
 
-  var k = 0u; // row of w of tap (zd, zh, 0)
+  var k = 0u; // row of w of tap (zd, zh, 0), input channel 0
   for (var zd = 0u; zd < params.kd; zd++) {
     for (var zh = 0u; zh < params.kh; zh++) {
       let id = i32(od + zd) - i32(params.pd);
@@ -85,32 +89,77 @@ fn main(
       let row_in = id >= 0 && ih >= 0 && id < i32(params.d) && ih < i32(params.h);
       // Outside rows and columns read a clamped element and discard it.
       let base = ((n * params.d + u32(clamp(id, 0, i32(params.d) - 1))) * params.h + u32(clamp(ih, 0, i32(params.h) - 1))) * params.w;
-      // The input window of this kernel row: W positions ow0 − pw .. ow0 − pw + TW + KW − 2.
-      var xr: array<f32, TW_MAX + KW_MAX - 1u>;
-      for (var i = 0u; i < TW + KW - 1u; i++) {
-        let iw = i32(ow0 + i) - i32(params.pw);
-        let inside = row_in && iw >= 0 && iw < i32(params.w);
-        let e = base + u32(clamp(iw, 0, i32(params.w) - 1));
-        xr[i] = select(0.0, x[e >> 2u][e & 3u], inside);
-      }
-      // The KW weight rows of this kernel row, RPL = 8 / CV per load (lane q: row
-      // z0 + q / CV, channels c0 + 4 (q % CV)): with 8 or 16 channels 2 or 3 loads for
-      // a 5-wide kernel instead of 5.
-      for (var z0 = 0u; z0 < KW; z0 += RPL) {
-        let l = w_row4(k + min(z0 + q8 / CV, KW - 1u), c_load);
-        for (var b = 0u; b < RPL; b++) {
-          let zw = z0 + b;
-          if (zw < KW) {
+      if (VEC_A) {
+        for (var ci = 0u; ci < params.cin; ci += 4u) {
+          // The input window of this kernel row, channels ci .. ci+3: W positions
+          // ow0 − pw .. ow0 − pw + TW + KW − 2, one vec4 load each.
+          var xr: array<vec4f, TW_MAX + KW_MAX - 1u>;
+          for (var i = 0u; i < TW + KW - 1u; i++) {
+            let iw = i32(ow0 + i) - i32(params.pw);
+            let inside = row_in && iw >= 0 && iw < i32(params.w);
+            let e = (base + u32(clamp(iw, 0, i32(params.w) - 1))) * params.cin + ci;
+            xr[i] = select(vec4f(0.0), x[e >> 2u], inside);
+          }
+          for (var zw = 0u; zw < KW; zw++) {
+            // Rows kk .. kk+3 of w (tap zw, channels ci .. ci+3), loaded as in
+            // conv3d_forward_subgroup.wgsl: one load per row where CV = 8, one per
+            // RPL = 8 / CV rows otherwise.
+            let kk = k + zw * params.cin + ci;
+            let l0 = w_row4(kk + q8 / CV, c_load);
+            var l1 = l0;
+            var l2 = l0;
+            var l3 = l0;
+            if (CV == 8u) {
+              l1 = w_row4(kk + 1u, c_load);
+              l2 = w_row4(kk + 2u, c_load);
+              l3 = w_row4(kk + 3u, c_load);
+            } else if (CV == 4u) {
+              l2 = w_row4(kk + 2u + q8 / CV, c_load);
+              l3 = l2;
+            }
             for (var j = 0u; j < CV; j++) {
-              let wv = subgroupShuffle(l, group + b * CV + j);
+              let w0 = subgroupShuffle(l0, group + j);
+              let w1 = subgroupShuffle(l1, group + (1u % RPL) * CV + j);
+              let w2 = subgroupShuffle(l2, group + (2u % RPL) * CV + j);
+              let w3 = subgroupShuffle(l3, group + (3u % RPL) * CV + j);
               for (var p = 0u; p < TW; p++) {
-                acc[p * CV + j] += xr[p + zw] * wv;
+                let a = xr[p + zw];
+                acc[p * CV + j] += a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;
+              }
+            }
+          }
+        }
+      } else {
+        for (var ci = 0u; ci < params.cin; ci++) {
+          // The input window of this kernel row, channel ci: W positions
+          // ow0 − pw .. ow0 − pw + TW + KW − 2.
+          var xr: array<f32, TW_MAX + KW_MAX - 1u>;
+          for (var i = 0u; i < TW + KW - 1u; i++) {
+            let iw = i32(ow0 + i) - i32(params.pw);
+            let inside = row_in && iw >= 0 && iw < i32(params.w);
+            let e = (base + u32(clamp(iw, 0, i32(params.w) - 1))) * params.cin + ci;
+            xr[i] = select(0.0, x[e >> 2u][e & 3u], inside);
+          }
+          // The KW weight rows of this kernel row and channel, RPL = 8 / CV per load
+          // (lane q: tap z0 + q / CV, channels c0 + 4 (q % CV)): with 8 or 16 channels
+          // 2 or 3 loads for a 5-wide kernel instead of 5.
+          for (var z0 = 0u; z0 < KW; z0 += RPL) {
+            let l = w_row4(k + min(z0 + q8 / CV, KW - 1u) * params.cin + ci, c_load);
+            for (var b = 0u; b < RPL; b++) {
+              let zw = z0 + b;
+              if (zw < KW) {
+                for (var j = 0u; j < CV; j++) {
+                  let wv = subgroupShuffle(l, group + b * CV + j);
+                  for (var p = 0u; p < TW; p++) {
+                    acc[p * CV + j] += xr[p + zw] * wv;
+                  }
+                }
               }
             }
           }
         }
       }
-      k += KW;
+      k += KW * params.cin;
     }
   }
 

@@ -71,6 +71,11 @@ const CASES: Case[] = [
     tiles: { ...SMALL, subgroup: { wg: 8, tp: 3, cv: 2 } },
   },
   {
+    name: 'vec4 input rows over several row and channel blocks: 8→20, 1×3×3, width not a multiple of the row block',
+    s: sh(2, 2, 9, 11, 8, 20, [1, 3, 3], 'same'),
+    tiles: { ...SMALL, rows: { wg: 8, tw: 6, cv: 4 } },
+  },
+  {
     name: 'one input channel over several row and channel blocks: 1→20, 1×5×5, width not a multiple of the row block',
     s: sh(2, 2, 9, 11, 1, 20, [1, 5, 5], 'same'),
     tiles: SMALL,
@@ -87,8 +92,9 @@ const CASES: Case[] = [
 // SwiftShader's 4-lane subgroups leave only the direct kernels.
 // The tiled implicit GEMMs (a `ser tune` candidate) run everywhere; asked for them,
 // backward_weight runs the device's default.
-// So does the rows kernel where it applies (forward, one input channel, 8-lane shuffles);
-// elsewhere asking for it runs the default.
+// So does the rows kernel where it applies (forward, kernels at most 7 wide, 8-lane
+// shuffles; any number of input channels, scalar or vec4 windows); elsewhere asking
+// for it runs the default.
 // Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the
 // default; in both tile sizes, F(2×2, 3×3) and F(4×4, 3×3).
 const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'winograd'];
@@ -282,6 +288,7 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
       if (kernel === 'winograd' && winogradApplies(gpu, s, 'forward', tile) && winogradApplies(gpu, s, 'backward_input', tile)) {
         for (const shader of SHADERS.winograd) expect(ran, shader).toContain(shader);
       }
+      if (kernel === 'rows') expect(ran.has('conv3d_forward_rows'), 'the rows forward ran').toBe(s.kw <= 7);
       expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), tol.forward);
       expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), tol.backward_input);
       const ref = conv3dBackwardWeightRef(dy, x, s);

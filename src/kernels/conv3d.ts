@@ -6,8 +6,9 @@
 //             the device has them (gpu.features.shuffle8).
 //   direct    conv3d_forward, conv3d_backward_input, conv3d_backward_weight: every
 //             invocation loads the shared operand itself. Portable; the default elsewhere.
-//   rows      conv3d_forward_rows: forward with one input channel (the first layer),
-//             the default there on shuffle8 devices.
+//   rows      conv3d_forward_rows: forward, each loaded input row reused across positions;
+//             the default on shuffle8 devices with one input channel (the first layer),
+//             a `ser tune` candidate for narrow layers.
 //   tiled     conv3d_forward_tiled, conv3d_backward_input_tiled: workgroup-memory
 //             implicit GEMMs for GPUs with wide subgroups; a `ser tune` candidate.
 //   winograd  F(2×2, 3×3) or F(4×4, 3×3) for 1×3×3 kernels (conv3d_winograd.ts); a `ser tune` candidate.
@@ -38,6 +39,7 @@ import {
   subgroupChannelGroups,
   tiledConstants,
   rowsApplies,
+  rowsByDefault,
   rowsConstants,
   rowsTilesFor,
   tiledGrid,
@@ -113,8 +115,8 @@ function tunedOptions(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Co
  * The kernel and options a dispatch runs: those asked for; when none were, the kernel
  * and blocking `ser tune` measured fastest for this layer; else the device's default,
  * which for a forward with one input channel is the rows kernel. A kernel that cannot
- * run the shape or direction (Winograd off 1×3×3 kernels or channels in fours, rows off
- * one input channel, tiled or rows for backward_weight) falls back to the device's
+ * run the shape or direction (Winograd off 1×3×3 kernels or channels in fours, rows
+ * past a 7-wide kernel, tiled or rows for backward_weight) falls back to the device's
  * default.
  */
 export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Conv3dOptions = {}): { kernel: Conv3dKernel; options: Conv3dOptions } {
@@ -129,7 +131,7 @@ export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, aske
   const rows = forward && rowsApplies(gpu, s);
   const shader = forward ? CONV3D_FORWARD.shader : CONV3D_BACKWARD_INPUT.shader;
   let kernel: Conv3dKernel =
-    rows && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(gpu, o, shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
+    forward && rowsByDefault(gpu, s) && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(gpu, o, shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
   if (kernel === 'winograd' && !winogradApplies(gpu, s, direction, o.winograd?.tile)) kernel = conv3dKernel(gpu);
   return { kernel, options: o };
 }

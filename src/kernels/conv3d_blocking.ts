@@ -8,8 +8,9 @@ import type { WinogradTile } from './conv3d_winograd.js';
 
 /**
  * Which set of shaders runs: see the header. `tiled` (forward and backward_input
- * only) is a candidate of `ser tune` for wide-subgroup GPUs; `rows` (forward with one
- * input channel, 8-lane subgroups) reuses each loaded tap across a row of positions;
+ * only) is a candidate of `ser tune` for wide-subgroup GPUs; `rows` (forward, 8-lane
+ * subgroups; the default with one input channel, a `ser tune` candidate otherwise)
+ * reuses each loaded tap across a row of positions;
  * `winograd` (all three passes of 1×3×3 kernels) transforms 2×2 or 4×4 output tiles
  * (`winograd.tile`) and runs 16 or 36 GEMMs on the device's default kernels.
  * A direction asked for a kernel it lacks runs the device's default.
@@ -83,9 +84,18 @@ export interface Conv3dRowsTiles {
 /** Widest kernel the rows shader's register window holds. */
 export const ROWS_MAX_KW = 7;
 
-/** Whether conv3d_forward_rows applies: one input channel, a kernel at most ROWS_MAX_KW wide, 8-lane subgroups. */
+/** Whether conv3d_forward_rows can run a shape: a kernel at most ROWS_MAX_KW wide, 8-lane subgroups. */
 export function rowsApplies(gpu: Gpu, s: Conv3dShape): boolean {
-  return gpu.features.shuffle8 && s.cin === 1 && s.kw <= ROWS_MAX_KW;
+  return gpu.features.shuffle8 && s.kw <= ROWS_MAX_KW;
+}
+
+/**
+ * Whether the rows kernel is the untuned default of a forward: where it applies and
+ * the layer has one input channel (the first layer). Wider inputs run it only where
+ * `ser tune` measured it fastest.
+ */
+export function rowsByDefault(gpu: Gpu, s: Conv3dShape): boolean {
+  return rowsApplies(gpu, s) && s.cin === 1;
 }
 
 /**

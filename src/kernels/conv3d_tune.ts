@@ -20,7 +20,7 @@
 // the two Winograd tiles.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
-import { CONV3D_DIRECT_TILES, rowsApplies, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
+import { CONV3D_DIRECT_TILES, rowsApplies, rowsByDefault, rowsTilesFor, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 import { Rng } from '../util/rng.js';
@@ -71,8 +71,10 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape
     }
   }
   if (direction === 'forward' && rowsApplies(gpu, s)) {
+    // One input channel holds a scalar window and takes up to 32 accumulators; vec4
+    // windows of several channels spill past 24 (docs/PERFORMANCE.md).
     const cv = subgroupChannelGroups(channels);
-    for (const tw of [16 / cv, 32 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
+    for (const tw of s.cin === 1 ? [16 / cv, 32 / cv] : [16 / cv, 24 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
   }
   for (const tile of [2, 4] as const) {
     if (winogradApplies(gpu, s, direction, tile)) out.push({ label: `winograd F${tile}`, options: { kernel: 'winograd', winograd: { tile } } });
@@ -91,7 +93,7 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape
 function defaultLabel(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): string {
   if (!gpu.features.shuffle8) return 'direct';
   if (direction === 'backward_weight') return 'subgroup';
-  if (direction === 'forward' && rowsApplies(gpu, s)) {
+  if (direction === 'forward' && rowsByDefault(gpu, s)) {
     const r = rowsTilesFor(s.cout);
     return `rows cv${r.cv} tw${r.tw}`;
   }
