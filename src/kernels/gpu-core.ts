@@ -8,6 +8,7 @@
 import { GpuError } from './gpu-error.js';
 import { BufferPool, checkBufferSize } from './pool.js';
 import { GpuMemory } from './memory.js';
+import { gpuWait } from './gpu-wait.js';
 import type { Conv3dOptions } from './conv3d_blocking.js';
 
 export { BufferPool, GpuError, GpuMemory };
@@ -116,7 +117,7 @@ export class Gpu {
 
   /** Waits for all submitted work, then reports any error it caused. */
   async sync(): Promise<void> {
-    await this.device.queue.onSubmittedWorkDone();
+    await gpuWait(() => this.device.queue.onSubmittedWorkDone());
     this.check();
   }
 
@@ -148,7 +149,7 @@ export class Gpu {
         compute: { module: this.shaderModule(shader), entryPoint: 'main', constants },
       });
       // Compilation errors surface asynchronously; record them so the next sync throws with the shader's name.
-      void this.device.popErrorScope().then((e) => {
+      void gpuWait(() => this.device.popErrorScope()).then((e) => {
         // The compile message says why; it replaces the later "invalid pipeline" errors it causes.
         if (e && (!this.pendingError || this.pendingError.message.includes('Invalid ComputePipeline'))) {
           this.pendingError = new GpuError(`shader ${shader} failed to compile: ${e.message}`, 'validation');
@@ -188,7 +189,7 @@ export class Gpu {
     enc.copyBufferToBuffer(buf, offset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
+      await gpuWait(() => staging.mapAsync(GPUMapMode.READ, 0, size));
     } catch (e) {
       staging.destroy();
       this.check();
@@ -267,10 +268,10 @@ async function probeShuffle8(adapter: GPUAdapter, device: GPUDevice, shaderSourc
   pass.end();
   enc.copyBufferToBuffer(out, 0, read, 0, 256);
   device.queue.submit([enc.finish()]);
-  const error = await device.popErrorScope();
+  const error = await gpuWait(() => device.popErrorScope());
   let good = false;
   if (!error) {
-    await read.mapAsync(GPUMapMode.READ);
+    await gpuWait(() => read.mapAsync(GPUMapMode.READ));
     good = new Uint32Array(read.getMappedRange()).every((v) => v === 1);
     read.unmap();
   }

@@ -1,6 +1,7 @@
 // SER_PROFILE=1: GPU time per shader, from timestamps around every dispatch, summed
 // per shader and printed at exit.
 import type { Gpu } from './gpu-core.js';
+import { gpuWait } from './gpu-wait.js';
 
 /**
  * Per-kernel GPU time, enabled by `SER_PROFILE=1`: timestamps around every
@@ -53,7 +54,7 @@ export class Profiler {
     this.pending = null;
     if (!p) return this.busy;
     this.busy = this.busy.then(async () => {
-      await p.buf.mapAsync(GPUMapMode.READ);
+      await gpuWait(() => p.buf.mapAsync(GPUMapMode.READ));
       const t = new BigUint64Array(p.buf.getMappedRange());
       p.labels.forEach((label, i) => {
         const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
