@@ -60,8 +60,17 @@ export function adapterKey(gpu: Gpu): string {
   return [a.vendor, a.architecture, a.device, a.description, a.backend].join(' | ');
 }
 
+/**
+ * How candidates are timed, part of the hash too: choices timed while Dawn's polling
+ * loop kept a core busy (before gpuWait, src/kernels/gpu-wait.ts) favoured kernels of
+ * many small dispatches that lose once both cores compute (docs/PERFORMANCE.md), so
+ * caches from then are tuned afresh.
+ */
+const TIMING = 'gpuWait';
+
 function shaderHash(gpu: Gpu): string {
   const h = createHash('sha256');
+  h.update(TIMING);
   for (const name of TUNED_SHADERS) h.update(gpu.shaderSource(name));
   for (const s of CANDIDATE_PROBES) {
     for (const direction of ['forward', 'backward_input', 'backward_weight'] as const) h.update(JSON.stringify(conv3dCandidates(gpu, direction, s)));
