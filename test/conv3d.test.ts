@@ -11,6 +11,7 @@ import {
   conv3dPlan,
   conv3dWeightSplits,
   winogradApplies,
+  weightRowsApplies,
   type Conv3dKernel,
   type Conv3dOptions,
   type Conv3dShape,
@@ -83,6 +84,7 @@ const CASES: Case[] = [
   { name: '1×3×3 valid, channels 4→8, odd height and width (partial Winograd tiles)', s: sh(2, 2, 7, 9, 4, 8, [1, 3, 3], 'valid') },
   { name: '1×3×3 same, channels 8→4, batch 3, odd sizes', s: sh(3, 1, 5, 3, 8, 4, [1, 3, 3], 'same') },
   { name: 'one input channel, 3×3×3 valid, 1→12', s: sh(1, 4, 6, 7, 1, 12, [3, 3, 3], 'valid') },
+  { name: 'one input channel, output channels not a multiple of 4 (scalar dY loads): 1→6, 1×3×3, same', s: sh(2, 2, 5, 9, 1, 6, [1, 3, 3], 'same') },
   { name: 'scalar loads, channels 3→70 (several channel blocks, rows of backward_weight not multiples of 4)', s: sh(1, 2, 6, 7, 3, 70, [1, 3, 3], 'same') },
   { name: 'report block-2 shape scaled down: 16→32 channels, 1×3×3, positions past one forward block', s: sh(2, 3, 16, 7, 16, 32, [1, 3, 3], 'same') },
   { name: 'channels 36→40: a partial second block of 32 channels, rows of backward_weight past one 32-row tile', s: sh(1, 2, 5, 6, 36, 40, [1, 3, 3], 'same') },
@@ -92,12 +94,13 @@ const CASES: Case[] = [
 // SwiftShader's 4-lane subgroups leave only the direct kernels.
 // The tiled implicit GEMMs (a `ser tune` candidate) run everywhere; asked for them,
 // backward_weight runs the device's default.
-// So does the rows kernel where it applies (forward, kernels at most 7 wide, 8-lane
-// shuffles; any number of input channels, scalar or vec4 windows); elsewhere asking
-// for it runs the default.
+// So do the rows kernels where they apply (forward: kernels at most 7 wide, 8-lane
+// shuffles, any number of input channels, scalar or vec4 windows; backward_weight: one
+// input channel, at most 31 taps, any device); elsewhere asking for them runs the
+// default.
 // Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the
 // default; in both tile sizes, F(2×2, 3×3) and F(4×4, 3×3).
-const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'winograd'];
+const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'rows', 'winograd'];
 type Variant = { label: string; kernel: Conv3dKernel; options: Conv3dOptions };
 const VARIANTS = KERNELS.flatMap((kernel): Variant[] =>
   kernel === 'winograd'
@@ -108,7 +111,7 @@ const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
   tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
-  rows: ['conv3d_forward_rows'],
+  rows: ['conv3d_forward_rows', 'conv3d_backward_weight_rows'],
   winograd: ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw'],
 };
 
@@ -247,12 +250,18 @@ it('a forward keeps its Winograd input for backward_weight of the same tile, whi
   for (const b of [xb, wb, dyb]) b.destroy();
 });
 
-it('called without a kernel option, a forward with one input channel runs the rows kernel where 8-lane shuffles exist', () => {
+it('called without a kernel option, a layer with one input channel runs the rows forward where 8-lane shuffles exist and the rows backward_weight everywhere', () => {
   const pipeline = vi.spyOn(gpu, 'pipeline');
-  const bufs = [0, 1, 2].map(() => gpu.upload(new Float32Array(16)));
+  const bufs = [0, 1, 2, 3].map(() => gpu.upload(new Float32Array(16)));
   try {
     run(gpu, (r) => conv3dForward(r, bufs[0]!, bufs[1]!, bufs[2]!, null, sh(1, 1, 2, 2, 1, 4, [1, 1, 1], 'same')));
     expect(pipeline.mock.calls.map(([shader]) => shader)).toEqual([gpu.features.shuffle8 ? 'conv3d_forward_rows' : 'conv3d_forward']);
+    pipeline.mockClear();
+    run(gpu, (r) => conv3dBackwardWeight(r, bufs[0]!, bufs[1]!, bufs[2]!, bufs[3]!, sh(1, 1, 2, 2, 1, 4, [1, 1, 1], 'same')));
+    expect(pipeline.mock.calls.map(([shader]) => shader)).toEqual(['conv3d_backward_weight_rows', 'conv3d_backward_reduce', 'conv3d_backward_reduce']);
+    // Past 31 taps (a 7×7 kernel) the accumulators do not fit: the device's default.
+    expect(conv3dPlan(gpu, 'backward_weight', sh(1, 1, 9, 9, 1, 4, [1, 7, 7], 'same')).kernel).toBe(conv3dKernel(gpu));
+    expect(conv3dPlan(gpu, 'backward_weight', sh(1, 1, 9, 9, 2, 4, [1, 3, 3], 'same'), { kernel: 'rows' }).kernel).toBe(conv3dKernel(gpu));
   } finally {
     pipeline.mockRestore();
     for (const b of bufs) b.destroy();
@@ -288,7 +297,10 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
       if (kernel === 'winograd' && winogradApplies(gpu, s, 'forward', tile) && winogradApplies(gpu, s, 'backward_input', tile)) {
         for (const shader of SHADERS.winograd) expect(ran, shader).toContain(shader);
       }
-      if (kernel === 'rows') expect(ran.has('conv3d_forward_rows'), 'the rows forward ran').toBe(s.kw <= 7);
+      if (kernel === 'rows') {
+        expect(ran.has('conv3d_forward_rows'), 'the rows forward ran').toBe(gpu.features.shuffle8 && s.kw <= 7);
+        expect(ran.has('conv3d_backward_weight_rows'), 'the rows backward_weight ran').toBe(weightRowsApplies(s));
+      }
       expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), tol.forward);
       expectClose(`${name} backward_input`, await gpu.readF32(dxb, x.length), conv3dBackwardInputRef(dy, w, s), tol.backward_input);
       const ref = conv3dBackwardWeightRef(dy, x, s);

@@ -8,7 +8,9 @@
 //             invocation loads the shared operand itself. Portable; the default elsewhere.
 //   rows      conv3d_forward_rows: forward, each loaded input row reused across positions;
 //             the default on shuffle8 devices with one input channel (the first layer),
-//             a `ser tune` candidate for narrow layers.
+//             a `ser tune` candidate for narrow layers. conv3d_backward_weight_rows:
+//             backward_weight with one input channel, walking rows of positions with a
+//             sliding window of taps (any device).
 //   tiled     conv3d_forward_tiled, conv3d_backward_input_tiled: workgroup-memory
 //             implicit GEMMs for GPUs with wide subgroups; a `ser tune` candidate.
 //   winograd  F(2×2, 3×3) or F(4×4, 3×3) for 1×3×3 kernels (conv3d_winograd.ts); a `ser tune` candidate.
@@ -40,6 +42,10 @@ import {
   tiledConstants,
   rowsApplies,
   rowsByDefault,
+  weightRowsApplies,
+  weightRowsByDefault,
+  weightRowsChunks,
+  WEIGHT_ROWS_WG,
   rowsConstants,
   rowsTilesFor,
   tiledGrid,
@@ -94,6 +100,13 @@ export const CONV3D_BACKWARD_WEIGHT_SUBGROUP: KernelSpec = {
   outputs: ['partial'],
 };
 
+export const CONV3D_BACKWARD_WEIGHT_ROWS: KernelSpec = {
+  shader: 'conv3d_backward_weight_rows',
+  params: [...GEOMETRY, ['m', 'u32'], ['k', 'u32'], ['rows', 'u32'], ['rows_per_chunk', 'u32'], ['chunks', 'u32'], ['cblocks', 'u32']],
+  inputs: ['dy', 'x'],
+  outputs: ['partial'],
+};
+
 export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
   shader: 'conv3d_backward_reduce',
   params: [['n', 'u32'], ['splits', 'u32'], ['stride', 'u32'], ['base', 'u32']],
@@ -122,7 +135,11 @@ function tunedOptions(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Co
 export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, asked: Conv3dOptions = {}): { kernel: Conv3dKernel; options: Conv3dOptions } {
   if (direction === 'backward_weight') {
     const o = tunedOptions(gpu, direction, s, asked);
-    let kernel = chooseKernel(gpu, o, CONV3D_BACKWARD_WEIGHT.shader, ['subgroup', 'direct', 'winograd']);
+    const rows = weightRowsApplies(s);
+    let kernel =
+      rows && weightRowsByDefault(gpu, s) && !(o.kernel || o.subgroup || o.direct || o.tiled)
+        ? 'rows'
+        : chooseKernel(gpu, o, CONV3D_BACKWARD_WEIGHT.shader, rows ? ['subgroup', 'direct', 'rows', 'winograd'] : ['subgroup', 'direct', 'winograd']);
     if (kernel === 'winograd' && !winogradApplies(gpu, s, 'forward', o.winograd?.tile)) kernel = conv3dKernel(gpu);
     return { kernel, options: o };
   }
@@ -321,7 +338,19 @@ function backwardWeightRun(r: Recorder, kernel: Conv3dKernel, s: Conv3dShape, bu
   const m = s.n * od * oh * ow;
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const maxPerDim = r.gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (kernel === 'subgroup') {
+  if (kernel === 'rows') {
+    const outRows = s.n * od * oh;
+    const cblocks = Math.ceil(s.cout / 4);
+    const { rowsPerChunk, chunks } = weightRowsChunks(outRows, cblocks);
+    const partial = r.acquire(chunks * rows * s.cout * 4, 'conv3d partials');
+    r.dispatch(CONV3D_BACKWARD_WEIGHT_ROWS, {
+      params: { ...geometry(s), m, k, rows: outRows, rows_per_chunk: rowsPerChunk, chunks, cblocks },
+      buffers: { ...buffers, partial },
+      constants: { WG: WEIGHT_ROWS_WG, KD: s.kd, KH: s.kh, KW: s.kw, VEC_B: vec.VEC_B },
+      workgroups: grid1d(r.gpu, chunks * cblocks, WEIGHT_ROWS_WG),
+    });
+    conv3dReducePartials(r, dw, db, partial, chunks, s);
+  } else if (kernel === 'subgroup') {
     const { tile, positions } = CONV3D_WEIGHT_SUBGROUP_BLOCK;
     // 8 or 16 output channels: tiles of 8 or 16 channels (CV 2 or 4) instead of 32.
     const cv = subgroupChannelGroups(s.cout);

@@ -98,6 +98,30 @@ export function rowsByDefault(gpu: Gpu, s: Conv3dShape): boolean {
   return rowsApplies(gpu, s) && s.cin === 1;
 }
 
+/** Taps (kd·kh·kw) the rows backward_weight holds: 31 accumulators and one for the bias. */
+export const WEIGHT_ROWS_MAX_TAPS = 31;
+
+/** Whether conv3d_backward_weight_rows can run a shape: one input channel, at most WEIGHT_ROWS_MAX_TAPS taps, kd·kh at most 16. */
+export function weightRowsApplies(s: Conv3dShape): boolean {
+  return s.cin === 1 && s.kd * s.kh * s.kw <= WEIGHT_ROWS_MAX_TAPS && s.kd * s.kh <= 16;
+}
+
+/** Whether it is backward_weight's untuned default: where it applies (the first layer). */
+export function weightRowsByDefault(_gpu: Gpu, s: Conv3dShape): boolean {
+  return weightRowsApplies(s);
+}
+
+/** Invocations per workgroup of conv3d_backward_weight_rows. */
+export const WEIGHT_ROWS_WG = 64;
+/** Invocations the rows backward_weight aims for (chunks × channel blocks): enough workgroups for every core, few partials to add. */
+const WEIGHT_ROWS_TARGET = 2048;
+
+/** How conv3d_backward_weight_rows splits `rows` output rows over chunks, for `cblocks` blocks of 4 channels. */
+export function weightRowsChunks(rows: number, cblocks: number): { rowsPerChunk: number; chunks: number } {
+  const rowsPerChunk = Math.max(1, Math.ceil((rows * cblocks) / WEIGHT_ROWS_TARGET));
+  return { rowsPerChunk, chunks: Math.ceil(rows / rowsPerChunk) };
+}
+
 /**
  * The rows blocking for a layer with `channels` output channels: 4 positions per
  * invocation at 16 or 32 channels, 8 at 8 channels (16 or 32 accumulators). On lavapipe
