@@ -35,6 +35,29 @@ fn w_row4(k: u32, c: u32) -> vec4f {
   return v;
 }
 
+// Rows k .. k+3 of w (four input channels of one tap) for the 4·cv channels of a
+// group of 8 lanes that share them by shuffles (the subgroup and rows kernels; cv is
+// their CV): lane q loads the channels c_load = c0 + 4 (q % cv). With cv = 8 that is one
+// load per row; with cv = 4 or 2 one load covers 8 / cv rows (lane q: row k + q / cv),
+// so 2 loads or 1 instead of 4. Row r, channels c0 + 4j .. are then in element
+// r / (8 / cv) of the result at lane (r % (8 / cv))·cv + j.
+fn w_rows4_grouped(k: u32, c_load: u32, q8: u32, cv: u32) -> array<vec4f, 4> {
+  var l: array<vec4f, 4>;
+  l[0] = w_row4(k + q8 / cv, c_load);
+  l[1] = l[0];
+  l[2] = l[0];
+  l[3] = l[0];
+  if (cv == 8u) {
+    l[1] = w_row4(k + 1u, c_load);
+    l[2] = w_row4(k + 2u, c_load);
+    l[3] = w_row4(k + 3u, c_load);
+  } else if (cv == 4u) {
+    l[2] = w_row4(k + 2u + q8 / cv, c_load);
+    l[3] = l[2];
+  }
+  return l;
+}
+
 // b[c..c+3], the first term of each output's sum (every forward kernel adds the bias
 // first, then the taps in order); channels past Cout are clamped (never stored), and
 // without a bias it is zero.

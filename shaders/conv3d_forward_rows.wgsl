@@ -101,27 +101,16 @@ fn main(
             xr[i] = select(vec4f(0.0), x[e >> 2u], inside);
           }
           for (var zw = 0u; zw < KW; zw++) {
-            // Rows kk .. kk+3 of w (tap zw, channels ci .. ci+3), loaded as in
-            // conv3d_forward_subgroup.wgsl: one load per row where CV = 8, one per
-            // RPL = 8 / CV rows otherwise.
+            // Rows kk .. kk+3 of w (tap zw, channels ci .. ci+3), in 4, 2 or 1 loads
+            // (CV 8, 4, 2; conv3d_forward_io.wgsl): row r, channels c0 + 4j .. are in
+            // l[r / RPL] at lane (r % RPL)·CV + j.
             let kk = k + zw * params.cin + ci;
-            let l0 = w_row4(kk + q8 / CV, c_load);
-            var l1 = l0;
-            var l2 = l0;
-            var l3 = l0;
-            if (CV == 8u) {
-              l1 = w_row4(kk + 1u, c_load);
-              l2 = w_row4(kk + 2u, c_load);
-              l3 = w_row4(kk + 3u, c_load);
-            } else if (CV == 4u) {
-              l2 = w_row4(kk + 2u + q8 / CV, c_load);
-              l3 = l2;
-            }
+            let l = w_rows4_grouped(kk, c_load, q8, CV);
             for (var j = 0u; j < CV; j++) {
-              let w0 = subgroupShuffle(l0, group + j);
-              let w1 = subgroupShuffle(l1, group + (1u % RPL) * CV + j);
-              let w2 = subgroupShuffle(l2, group + (2u % RPL) * CV + j);
-              let w3 = subgroupShuffle(l3, group + (3u % RPL) * CV + j);
+              let w0 = subgroupShuffle(l[0], group + j);
+              let w1 = subgroupShuffle(l[1], group + (1u % RPL) * CV + j);
+              let w2 = subgroupShuffle(l[2], group + (2u % RPL) * CV + j);
+              let w3 = subgroupShuffle(l[3], group + (3u % RPL) * CV + j);
               for (var p = 0u; p < TW; p++) {
                 let a = xr[p + zw];
                 acc[p * CV + j] += a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;

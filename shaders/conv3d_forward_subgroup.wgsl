@@ -114,27 +114,15 @@ fn main(
               a[p] = select(vec4f(0.0), x[(xoff[p] + ci) >> 2u], inside[p]);
             }
             let k = krow + ci;
-            // Rows k .. k+3 of w, 4·CV channels each: one load per row where CV = 8; with
-            // CV = 4 or 2 a load covers RPL = 8 / CV rows (lane q: row q / CV, channels
-            // c0 + 4 (q % CV)), so 2 loads or 1 instead of 4. Row r, channels c0 + 4j..
-            // are then in load r / RPL at lane (r % RPL)·CV + j.
-            let l0 = w_row4(k + q8 / CV, c_load);
-            var l1 = l0;
-            var l2 = l0;
-            var l3 = l0;
-            if (CV == 8u) {
-              l1 = w_row4(k + 1u, c_load);
-              l2 = w_row4(k + 2u, c_load);
-              l3 = w_row4(k + 3u, c_load);
-            } else if (CV == 4u) {
-              l2 = w_row4(k + 2u + q8 / CV, c_load);
-              l3 = l2;
-            }
+            // Rows k .. k+3 of w, 4·CV channels each, in 4, 2 or 1 loads (CV 8, 4, 2;
+            // conv3d_forward_io.wgsl): row r, channels c0 + 4j .. are in l[r / RPL] at
+            // lane (r % RPL)·CV + j.
+            let l = w_rows4_grouped(k, c_load, q8, CV);
             for (var j = 0u; j < CV; j++) {
-              let w0 = subgroupShuffle(l0, group + j);
-              let w1 = subgroupShuffle(l1, group + (1u % RPL) * CV + j);
-              let w2 = subgroupShuffle(l2, group + (2u % RPL) * CV + j);
-              let w3 = subgroupShuffle(l3, group + (3u % RPL) * CV + j);
+              let w0 = subgroupShuffle(l[0], group + j);
+              let w1 = subgroupShuffle(l[1], group + (1u % RPL) * CV + j);
+              let w2 = subgroupShuffle(l[2], group + (2u % RPL) * CV + j);
+              let w3 = subgroupShuffle(l[3], group + (3u % RPL) * CV + j);
               for (var p = 0u; p < TP; p++) {
                 acc[p * CV + j] += a[p].x * w0 + a[p].y * w1 + a[p].z * w2 + a[p].w * w3;
               }
