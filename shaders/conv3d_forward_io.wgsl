@@ -1,7 +1,7 @@
 // The interface of the conv3d forward shaders (conv3d_forward.wgsl, the direct kernel,
 // conv3d_forward_subgroup.wgsl, conv3d_forward_rows.wgsl and conv3d_forward_tiled.wgsl):
-// params, bindings, the weight-row read and the bias that starts each sum. Pasted
-// by loadShaderSource where a shader has the line
+// params, bindings, the weight-row read, the bias that starts each sum and the store
+// of four channels of an output. Pasted by loadShaderSource where a shader has the line
 //   // #include conv3d_forward_io.wgsl
 // after its VEC_B override. Bindings: 0 params, 1 x (read), 2 w (read), 3 b (read;
 // unused when has_bias = 0), 4 y (read_write).
@@ -19,7 +19,28 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4f>;
+
+// y[m, c .. c+3] = v for the channels that exist (c a multiple of 4). Where VEC_B
+// (Cout % 4 == 0) they are one vec4 of y, stored at once: on a CPU driver a store costs
+// what a load does, and a vec4 store about two scalar ones (docs/PERFORMANCE.md), which
+// matters where an output takes few multiply-adds (the first layer: 25). Otherwise each
+// channel is stored into its component; components are distinct memory locations, so
+// invocations that store neighbouring channels of one vec4 do not race.
+fn store_y4(m: u32, c: u32, v: vec4f) {
+  let e = m * params.cout + c;
+  if (VEC_B) {
+    if (c < params.cout) {
+      y[e >> 2u] = v;
+    }
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      if (c + j < params.cout) {
+        y[(e + j) >> 2u][(e + j) & 3u] = v[j];
+      }
+    }
+  }
+}
 
 // w[k, c..c+3]; channels past Cout are clamped (their sums are never stored).
 fn w_row4(k: u32, c: u32) -> vec4f {

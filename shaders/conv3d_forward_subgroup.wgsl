@@ -23,7 +23,7 @@
 // share c0, so the result does not depend on how invocations map to subgroups.
 //
 // Layouts (row-major, channels last): x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],
-// b [Cout], y [N, OD, OH, OW, Cout]. x and w are bound as vec4 arrays, so their buffers
+// b [Cout], y [N, OD, OH, OW, Cout]. x, w and y are bound as vec4 arrays, so their buffers
 // must be sized to a multiple of 16 bytes; VEC_A (Cin % 4 == 0) reads four input
 // channels per load, VEC_B (Cout % 4 == 0) four weights per load; otherwise scalar
 // elements are read as v[i / 4][i % 4].
@@ -154,11 +154,8 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < 4u * CV; j++) {
-      let c = c0 + j;
-      if (c < params.cout) {
-        y[m * params.cout + c] = acc[p * CV + j / 4u][j % 4u];
-      }
+    for (var j = 0u; j < CV; j++) {
+      store_y4(m, c0 + 4u * j, acc[p * CV + j]);
     }
   }
 }

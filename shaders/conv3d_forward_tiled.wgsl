@@ -15,7 +15,7 @@
 //   B = w read as a row-major [K, Cout] matrix (the weight layout already is).
 //
 // Layouts (row-major, channels last): x [N, D, H, W, Cin], w [kd, kh, kw, Cin, Cout],
-// b [Cout], y [N, OD, OH, OW, Cout]. x and w are bound as vec4 arrays, so their buffers
+// b [Cout], y [N, OD, OH, OW, Cout]. x, w and y are bound as vec4 arrays, so their buffers
 // must be sized to a multiple of 16 bytes (the pool and Gpu.upload guarantee it);
 // scalar elements are read as v[i / 4][i % 4]. Workgroup memory: (BM + BN)·BK floats.
 //
@@ -184,11 +184,8 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < TN; j++) {
-      let c = col0 + lid.x * TN + j;
-      if (c < params.cout) {
-        y[m * params.cout + c] = acc[i * (TN / 4u) + j / 4u][j % 4u];
-      }
+    for (var j = 0u; j < TN / 4u; j++) {
+      store_y4(m, col0 + lid.x * TN + 4u * j, acc[i * (TN / 4u) + j]);
     }
   }
 }

@@ -203,7 +203,7 @@ export interface Conv3dKept {
  */
 export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, s: Conv3dShape, asked: Conv3dOptions = {}, keep?: Conv3dKeep): Conv3dKept | null {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'forward', s, asked);
-  checkVec4(CONV3D_FORWARD.shader, { x, w });
+  checkVec4(CONV3D_FORWARD.shader, { x, w, y });
   if (kernel === 'winograd') {
     const tile = o.winograd?.tile ?? WINOGRAD_DEFAULT_TILE;
     const weights = keep ? conv3dPlan(r.gpu, 'backward_weight', s, keep.weights) : null;
