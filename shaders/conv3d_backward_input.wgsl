@@ -13,7 +13,7 @@
 // time; otherwise scalar elements are read as v[i / 4][i % 4].
 //
 // Layouts (row-major, channels last): dy [N, OD, OH, OW, Cout], w [kd, kh, kw, Cin, Cout],
-// dx [N, D, H, W, Cin]. dy and w are bound as vec4 arrays, so their buffers must be sized
+// dx [N, D, H, W, Cin]. dy, w and dx are bound as vec4 arrays, so their buffers must be sized
 // to a multiple of 16 bytes.
 //
 // Dispatch: workgroups (ceil(Cin / TN), ceil(Mi / (WG·TP)) folded as y + z·num_workgroups.y),
@@ -108,11 +108,8 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < TN; j++) {
-      let c = c0 + j;
-      if (c < params.cin) {
-        store_dx(m * params.cin + c, acc[p * (TN / 4u) + j / 4u][j % 4u]);
-      }
+    for (var j = 0u; j < TN / 4u; j++) {
+      store_dx4(m, c0 + 4u * j, acc[p * (TN / 4u) + j]);
     }
   }
 }

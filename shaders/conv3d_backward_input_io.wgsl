@@ -7,6 +7,8 @@
 // gradient, which each of these kernels fills whole; Graph.gradToWrite).
 
 override ACCUMULATE: bool = true;
+// Cin % 4 == 0: four channels of a dx position are one vec4 of dx (set by the host).
+override VEC_X: bool = false;
 
 struct Params {
   n: u32, d: u32, h: u32, w: u32, cin: u32,
@@ -19,13 +21,33 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(2) var<storage, read> wt: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
 
-// The one store of each dx element: added to what is there, or (ACCUMULATE false) in place of it.
-fn store_dx(e: u32, v: f32) {
-  if (ACCUMULATE) {
-    dx[e] += v;
+// The one store of dx[m, c .. c+3] (c a multiple of 4), for the channels that exist:
+// added to what is there, or (ACCUMULATE false) in place of it. With VEC_X one vec4
+// store (a store costs a CPU driver what a load does, a vec4 about two scalar ones);
+// otherwise one per channel, into its component (components are distinct memory
+// locations, so invocations storing neighbouring channels of one vec4 do not race).
+fn store_dx4(m: u32, c: u32, v: vec4f) {
+  let e = m * params.cin + c;
+  if (VEC_X) {
+    if (c < params.cin) {
+      if (ACCUMULATE) {
+        dx[e >> 2u] += v;
+      } else {
+        dx[e >> 2u] = v;
+      }
+    }
   } else {
-    dx[e] = v;
+    for (var j = 0u; j < 4u; j++) {
+      let f = e + j;
+      if (c + j < params.cin) {
+        if (ACCUMULATE) {
+          dx[f >> 2u][f & 3u] += v[j];
+        } else {
+          dx[f >> 2u][f & 3u] = v[j];
+        }
+      }
+    }
   }
 }

@@ -17,7 +17,7 @@
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it).
 //
 // Layouts (row-major, channels last): dy [N, OD, OH, OW, Cout], w [kd, kh, kw, Cin, Cout],
-// dx [N, D, H, W, Cin]. dy and w are bound as vec4 arrays, so their buffers must be sized
+// dx [N, D, H, W, Cin]. dy, w and dx are bound as vec4 arrays, so their buffers must be sized
 // to a multiple of 16 bytes.
 //
 // Dispatch: workgroups (ceil(Cin / (4·CV)), ceil(Mi / (WG·TP)) folded as y + z·num_workgroups.y),
@@ -126,11 +126,8 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < 4u * CV; j++) {
-      let c = c0 + j;
-      if (c < params.cin) {
-        store_dx(m * params.cin + c, acc[p * CV + j / 4u][j % 4u]);
-      }
+    for (var j = 0u; j < CV; j++) {
+      store_dx4(m, c0 + 4u * j, acc[p * CV + j]);
     }
   }
 }

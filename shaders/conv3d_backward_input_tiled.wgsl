@@ -10,7 +10,7 @@
 //   B[(z, co), ci] = w[z, ci, co] (w transposed per tap, read through the staging).
 //
 // Layouts (row-major, channels last): dy [N, OD, OH, OW, Cout], w [kd, kh, kw, Cin, Cout],
-// dx [N, D, H, W, Cin]. dy and w are bound as vec4 arrays, so their buffers must be sized
+// dx [N, D, H, W, Cin]. dy, w and dx are bound as vec4 arrays, so their buffers must be sized
 // to a multiple of 16 bytes; scalar elements are read as v[i / 4][i % 4].
 //
 // The candidate for GPUs with 32- or 64-lane subgroups, as conv3d_forward_tiled.wgsl
@@ -176,11 +176,8 @@ fn main(
     if (m >= params.m) {
       continue;
     }
-    for (var j = 0u; j < TN; j++) {
-      let c = col0 + lid.x * TN + j;
-      if (c < params.cin) {
-        store_dx(m * params.cin + c, acc[i * (TN / 4u) + j / 4u][j % 4u]);
-      }
+    for (var j = 0u; j < TN / 4u; j++) {
+      store_dx4(m, col0 + lid.x * TN + 4u * j, acc[i * (TN / 4u) + j]);
     }
   }
 }

@@ -273,13 +273,13 @@ const winogradGemm: WinogradGemm = (r, s, buffers) => forwardRun(r, conv3dKernel
 export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w: GPUBuffer, s: Conv3dShape, asked: Conv3dOptions = {}, accumulate = true): void {
   const { kernel, options: o } = conv3dPlan(r.gpu, 'backward_input', s, asked);
   const k = s.kd * s.kh * s.kw * s.cout;
-  checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w });
+  checkVec4(CONV3D_BACKWARD_INPUT.shader, { dy, w, dx });
   if (kernel === 'winograd') {
     conv3dWinograd(r, 'backward_input', dx, dy, w, null, s, winogradGemm, o.winograd?.tile, { accumulate });
     return;
   }
   const bytes = sampleBytes(s);
-  const flags = { VEC: s.cout % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 };
+  const flags = { VEC: s.cout % 4 === 0 ? 1 : 0, VEC_X: s.cin % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 };
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
     const common = {
