@@ -337,26 +337,30 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
   });
 
   it('backward functions add into their gradients (dx, dw, db keep prior content); db may be null', async () => {
-    const s = sh(1, 2, 5, 4, 3, 4, [1, 3, 3], 'same');
-    const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 9);
-    const w = random(9 * 12, 10);
-    const dy = random(size(conv3dOutShape(s)), 11);
-    const dx0 = random(x.length, 12);
-    const dw0 = random(w.length, 13);
-    const db0 = random(4, 14);
-    const [xb, wb, dyb, dxb, dwb, dbb] = [x, w, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
-    const dw2b = gpu.upload(dw0);
-    run(gpu, (r) => {
-      conv3dBackwardInput(r, dxb!, dyb!, wb!, s, options);
-      conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s, options);
-      conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s, options);
-    });
-    const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
-    const ref = conv3dBackwardWeightRef(dy, x, s);
-    expectClose('dx += ', await gpu.readF32(dxb!, x.length), dx, tol.backward_input);
-    expectClose('dw += ', await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), tol.backward_weight);
-    expectClose('db += ', await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
-    expectClose('dw += with db null', await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), tol.backward_weight);
+    // 3 input channels: dx added to channel by channel; 8: four channels of dx at once.
+    for (const cin of [3, 8]) {
+      const s = sh(1, 2, 5, 4, cin, 4, [1, 3, 3], 'same');
+      const x = random(size([s.n, s.d, s.h, s.w, s.cin]), 9);
+      const w = random(9 * cin * 4, 10);
+      const dy = random(size(conv3dOutShape(s)), 11);
+      const dx0 = random(x.length, 12);
+      const dw0 = random(w.length, 13);
+      const db0 = random(4, 14);
+      const [xb, wb, dyb, dxb, dwb, dbb] = [x, w, dy, dx0, dw0, db0].map((a) => gpu.upload(a));
+      const dw2b = gpu.upload(dw0);
+      run(gpu, (r) => {
+        conv3dBackwardInput(r, dxb!, dyb!, wb!, s, options);
+        conv3dBackwardWeight(r, dwb!, dbb!, dyb!, xb!, s, options);
+        conv3dBackwardWeight(r, dw2b, null, dyb!, xb!, s, options);
+      });
+      const dx = conv3dBackwardInputRef(dy, w, s).map((v, i) => v + dx0[i]!);
+      const ref = conv3dBackwardWeightRef(dy, x, s);
+      expectClose(`Cin ${cin}: dx += `, await gpu.readF32(dxb!, x.length), dx, tol.backward_input);
+      expectClose(`Cin ${cin}: dw += `, await gpu.readF32(dwb!, w.length), ref.dw.map((v, i) => v + dw0[i]!), tol.backward_weight);
+      expectClose(`Cin ${cin}: db += `, await gpu.readF32(dbb!, 4), ref.db.map((v, i) => v + db0[i]!), TOL.backward_bias);
+      expectClose(`Cin ${cin}: dw += with db null`, await gpu.readF32(dw2b, w.length), ref.dw.map((v, i) => v + dw0[i]!), tol.backward_weight);
+      for (const b of [xb, wb, dyb, dxb, dwb, dbb, dw2b]) b!.destroy();
+    }
   });
 
   it('rejects buffers the vec4 bindings cannot cover', () => {
