@@ -94,10 +94,10 @@ const CASES: Case[] = [
 // SwiftShader's 4-lane subgroups leave only the direct kernels.
 // The tiled implicit GEMMs (a `ser tune` candidate) run everywhere; asked for them,
 // backward_weight runs the device's default.
-// So do the rows kernels where they apply (forward: kernels at most 7 wide, 8-lane
-// shuffles, any number of input channels, scalar or vec4 windows; backward_weight: one
-// input channel, at most 31 taps, any device); elsewhere asking for them runs the
-// default.
+// So do the rows kernels where they apply (forward, and backward_input as a forward of
+// dy with the flipped kernel where it overwrites dx: kernels at most 7 wide, 8-lane
+// shuffles, any number of channels, scalar or vec4 windows; backward_weight: one input
+// channel, at most 31 taps, any device); elsewhere asking for them runs the default.
 // Winograd runs where it applies (1×3×3 kernels, channels in fours), elsewhere the
 // default; in both tile sizes, F(2×2, 3×3) and F(4×4, 3×3).
 const KERNELS: Conv3dKernel[] = gpu.features.shuffle8 ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['direct', 'tiled', 'rows', 'winograd'];
@@ -111,7 +111,7 @@ const SHADERS: Record<Conv3dKernel, string[]> = {
   subgroup: ['conv3d_forward_subgroup', 'conv3d_backward_input_subgroup', 'conv3d_backward_weight_subgroup'],
   direct: ['conv3d_forward', 'conv3d_backward_input', 'conv3d_backward_weight'],
   tiled: ['conv3d_forward_tiled', 'conv3d_backward_input_tiled'],
-  rows: ['conv3d_forward_rows', 'conv3d_backward_weight_rows'],
+  rows: ['conv3d_forward_rows', 'conv3d_flip_weights', 'conv3d_backward_weight_rows'],
   winograd: ['conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw'],
 };
 
@@ -299,6 +299,8 @@ for (const { label, kernel, options } of VARIANTS) describe(`conv3d ${label} ker
       }
       if (kernel === 'rows') {
         expect(ran.has('conv3d_forward_rows'), 'the rows forward ran').toBe(gpu.features.shuffle8 && s.kw <= 7);
+        // backward_input as a forward of dy with the flipped kernel (it overwrites dx here).
+        expect(ran.has('conv3d_flip_weights'), 'backward_input ran on the rows forward').toBe(gpu.features.shuffle8 && s.kw <= 7);
         expect(ran.has('conv3d_backward_weight_rows'), 'the rows backward_weight ran').toBe(weightRowsApplies(s));
       }
       expectClose(`${name} forward`, await gpu.readF32(yb, size(yShape)), conv3dForwardRef(x, w, b, s), tol.forward);

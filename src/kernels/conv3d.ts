@@ -107,6 +107,13 @@ export const CONV3D_BACKWARD_WEIGHT_ROWS: KernelSpec = {
   outputs: ['partial'],
 };
 
+export const CONV3D_FLIP_WEIGHTS: KernelSpec = {
+  shader: 'conv3d_flip_weights',
+  params: [['n', 'u32'], ['taps', 'u32'], ['cin', 'u32'], ['cout', 'u32']],
+  inputs: ['w'],
+  outputs: ['wt'],
+};
+
 export const CONV3D_BACKWARD_REDUCE: KernelSpec = {
   shader: 'conv3d_backward_reduce',
   params: [['n', 'u32'], ['splits', 'u32'], ['stride', 'u32'], ['base', 'u32']],
@@ -145,7 +152,8 @@ export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, aske
   }
   const o = tunedOptions(gpu, direction, s, asked);
   const forward = direction === 'forward';
-  const rows = forward && rowsApplies(gpu, s);
+  // Rows runs backward_input as a forward of dy with the flipped kernel (conv3dBackwardInput).
+  const rows = rowsApplies(gpu, s);
   const shader = forward ? CONV3D_FORWARD.shader : CONV3D_BACKWARD_INPUT.shader;
   let kernel: Conv3dKernel =
     forward && rowsByDefault(gpu, s) && !(o.kernel || o.subgroup || o.direct || o.tiled) ? 'rows' : chooseKernel(gpu, o, shader, rows ? ['subgroup', 'direct', 'tiled', 'rows', 'winograd'] : ['subgroup', 'direct', 'tiled', 'winograd']);
@@ -164,7 +172,7 @@ function subgroupBlocking(o: Conv3dOptions, channels: number): Conv3dSubgroupTil
   return { ...t, cv: t.cv ?? subgroupChannelGroups(channels) };
 }
 
-function geometry(s: Conv3dShape): Record<string, number> {
+function geometry(s: Conv3dShape) {
   const [, od, oh, ow] = conv3dOutShape(s);
   const [pd, ph, pw] = conv3dPads(s);
   return { n: s.n, d: s.d, h: s.h, w: s.w, cin: s.cin, od, oh, ow, cout: s.cout, kd: s.kd, kh: s.kh, kw: s.kw, pd, ph, pw };
@@ -219,6 +227,25 @@ export function conv3dForward(r: Recorder, y: GPUBuffer, x: GPUBuffer, w: GPUBuf
   return null;
 }
 
+/** The params fields every conv3d shader starts with. */
+type Geometry = ReturnType<typeof geometry>;
+
+/**
+ * conv3d_forward_rows over geometry `g`: a forward layer's, or backward_input's as a
+ * forward (conv3dBackwardInput), whose input is dy and whose pads are k − 1 − p.
+ */
+function rowsForward(r: Recorder, g: Geometry, o: Conv3dOptions, buffers: Record<'x' | 'w' | 'b' | 'y', Binding>, hasBias: boolean): void {
+  const t = o.rows ?? rowsTilesFor(g.cout);
+  const cv = t.cv ?? subgroupChannelGroups(g.cout);
+  const blocks = Math.ceil(g.ow / t.tw);
+  r.dispatch(CONV3D_FORWARD_ROWS, {
+    params: { ...g, m: g.n * g.od * g.oh * g.ow, k: g.kd * g.kh * g.kw * g.cin, has_bias: hasBias ? 1 : 0 },
+    buffers,
+    constants: { ...rowsConstants(r.gpu, { ...t, cv }, g.kw, CONV3D_FORWARD_ROWS.shader), VEC_A: g.cin % 4 === 0 ? 1 : 0, VEC_B: g.cout % 4 === 0 ? 1 : 0 },
+    workgroups: directGrid(r.gpu, g.n * g.od * g.oh * blocks, g.cout, { wg: t.wg, tp: 1, tn: 4 * cv }),
+  });
+}
+
 /** One forward dispatch over bindings that hold shape `s` whole (a run of samples, or one GEMM of the Winograd path). */
 function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv3dShape, buffers: Record<'x' | 'w' | 'b' | 'y', Binding>, hasBias: boolean): void {
   const [, od, oh, ow] = conv3dOutShape(s);
@@ -226,14 +253,7 @@ function forwardRun(r: Recorder, kernel: Conv3dKernel, o: Conv3dOptions, s: Conv
   const vec = { VEC_A: s.cin % 4 === 0 ? 1 : 0, VEC_B: s.cout % 4 === 0 ? 1 : 0 };
   const common = { params: { ...geometry(s), m, k: s.kd * s.kh * s.kw * s.cin, has_bias: hasBias ? 1 : 0 }, buffers };
   if (kernel === 'rows') {
-    const t = o.rows ?? rowsTilesFor(s.cout);
-    const cv = t.cv ?? subgroupChannelGroups(s.cout);
-    const blocks = Math.ceil(ow / t.tw);
-    r.dispatch(CONV3D_FORWARD_ROWS, {
-      ...common,
-      constants: { ...rowsConstants(r.gpu, { ...t, cv }, s.kw, CONV3D_FORWARD_ROWS.shader), ...vec },
-      workgroups: directGrid(r.gpu, s.n * od * oh * blocks, s.cout, { wg: t.wg, tp: 1, tn: 4 * cv }),
-    });
+    rowsForward(r, geometry(s), o, buffers, hasBias);
   } else if (kernel === 'tiled') {
     const t = o.tiled ?? tiledTilesFor(m, s.cout);
     r.dispatch(CONV3D_FORWARD_TILED, {
@@ -279,6 +299,25 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
     return;
   }
   const bytes = sampleBytes(s);
+  // The rows kernel overwrites; added into dx the device's default runs.
+  const viaRows = kernel === 'rows' && !accumulate;
+  if (viaRows) {
+    // dx is the forward convolution of dy with the kernel flipped in every spatial axis,
+    // its channels swapped, and pads k − 1 − p (stride 1).
+    const taps = s.kd * s.kh * s.kw;
+    const n = taps * s.cin * s.cout;
+    const wt = r.acquire(n * 4, 'conv3d flipped weights');
+    r.dispatch(CONV3D_FLIP_WEIGHTS, { params: { n, taps, cin: s.cin, cout: s.cout }, buffers: { w, wt }, constants: { WG: 256 }, workgroups: grid1d(r.gpu, n, 256) });
+    const [, od, oh, ow] = conv3dOutShape(s);
+    const [pd, ph, pw] = conv3dPads(s);
+    for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
+      const g = { ...geometry({ ...s, n: run.count }), d: od, h: oh, w: ow, cin: s.cout, od: s.d, oh: s.h, ow: s.w, cout: s.cin, pd: s.kd - 1 - pd, ph: s.kh - 1 - ph, pw: s.kw - 1 - pw };
+      rowsForward(r, g, o, { x: rowRange(dy, run, bytes.y), w: wt, b: wt, y: rowRange(dx, run, bytes.x) }, false);
+    }
+    r.release(wt);
+    return;
+  }
+  const passKernel = kernel === 'rows' ? conv3dKernel(r.gpu) : kernel;
   const flags = { VEC: s.cout % 4 === 0 ? 1 : 0, VEC_X: s.cin % 4 === 0 ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 };
   for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
     const m = run.count * s.d * s.h * s.w;
@@ -286,14 +325,14 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
       params: { ...geometry({ ...s, n: run.count }), m, k },
       buffers: { dy: rowRange(dy, run, bytes.y), w, dx: rowRange(dx, run, bytes.x) },
     };
-    if (kernel === 'tiled') {
+    if (passKernel === 'tiled') {
       const t = o.tiled ?? tiledTilesFor(m, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_TILED, {
         ...common,
         constants: { ...tiledConstants(r.gpu, t, CONV3D_BACKWARD_INPUT_TILED.shader), ...flags },
         workgroups: tiledGrid(r.gpu, m, s.cin, t),
       });
-    } else if (kernel === 'subgroup') {
+    } else if (passKernel === 'subgroup') {
       const t = subgroupBlocking(o, s.cin);
       r.dispatch(CONV3D_BACKWARD_INPUT_SUBGROUP, {
         ...common,

@@ -71,11 +71,13 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape
       for (const tp of tps) out.push({ label: `subgroup cv${cv} tp${tp}`, options: { kernel: 'subgroup', subgroup: { wg: 64, tp, cv } } });
     }
   }
-  if (direction === 'forward' && rowsApplies(gpu, s)) {
+  if (rowsApplies(gpu, s)) {
     // One input channel holds a scalar window and takes up to 32 accumulators; vec4
-    // windows of several channels spill past 24 (docs/PERFORMANCE.md).
+    // windows of several channels spill past 24 and often run best at 8 (docs/PERFORMANCE.md). backward_input
+    // runs as a forward over dy, whose channels are the layer's output channels.
     const cv = subgroupChannelGroups(channels);
-    for (const tw of s.cin === 1 ? [16 / cv, 32 / cv] : [16 / cv, 24 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
+    const windowChannels = direction === 'forward' ? s.cin : s.cout;
+    for (const tw of windowChannels === 1 ? [16 / cv, 32 / cv] : [8 / cv, 16 / cv, 24 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
   }
   for (const tile of [2, 4] as const) {
     if (winogradApplies(gpu, s, direction, tile)) out.push({ label: `winograd F${tile}`, options: { kernel: 'winograd', winograd: { tile } } });
@@ -105,7 +107,8 @@ function defaultLabel(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): string {
 
 function dispatchOf(direction: Conv3dPass, s: Conv3dShape, b: Buffers, o: Conv3dOptions): (r: Recorder) => void {
   if (direction === 'forward') return (r) => conv3dForward(r, b.out, b.a, b.b, null, s, o);
-  if (direction === 'backward_input') return (r) => conv3dBackwardInput(r, b.out, b.a, b.b, s, o);
+  // As in training, backward_input is its gradient's first writer (the rows kernel only overwrites).
+  if (direction === 'backward_input') return (r) => conv3dBackwardInput(r, b.out, b.a, b.b, s, o, false);
   return (r) => conv3dBackwardWeight(r, b.out, null, b.a, b.b, s, o);
 }
 

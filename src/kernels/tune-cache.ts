@@ -24,7 +24,7 @@ const TUNED_SHADERS = [
   'conv3d_forward', 'conv3d_forward_subgroup', 'conv3d_forward_tiled', 'conv3d_forward_rows',
   'conv3d_backward_input', 'conv3d_backward_input_subgroup', 'conv3d_backward_input_tiled',
   'conv3d_backward_weight', 'conv3d_backward_weight_subgroup', 'conv3d_backward_weight_rows', 'conv3d_backward_reduce',
-  'conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw',
+  'conv3d_flip_weights', 'conv3d_winograd_weights', 'conv3d_winograd_input', 'conv3d_winograd_output', 'conv3d_winograd_dy', 'conv3d_winograd_dw',
 ];
 
 /** Layer shapes (the report's conv3 and conv1) whose candidate lists enter the hash too. */
