@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { getGpu } from '../src/kernels/gpu.js';
 import { run } from '../src/kernels/kernel.js';
 import { conv3dForward, conv3dOutShape, type Conv3dShape } from '../src/kernels/conv3d.js';
-import { gpuWait, gpuWaitTicks, SPIN_MS } from '../src/kernels/gpu-wait.js';
+import { cpuAdapter, gpuWait, gpuWaitThrottled, gpuWaitTicks, setGpuWaitThrottle, SPIN_MS } from '../src/kernels/gpu-wait.js';
 import { makeRng, uniform } from './util/check.js';
 
 const nativeSetImmediate = globalThis.setImmediate;
@@ -71,4 +71,33 @@ it('Dawn polls a pending readback through the global setImmediate, so a long wai
   // A timer a millisecond (at most about one tick per elapsed millisecond, with slack for timer jitter).
   expect(deferred).toBeLessThanOrEqual(ms + 5);
   for (const b of [x, w, y]) b.destroy();
+});
+
+it('throttles on adapters that compute on the CPU, spins on a GPU; SER_GPU_SPIN overrides either way', async () => {
+  const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', isFallback: true };
+  const swiftshader = { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)', isFallback: false };
+  const gpuAdapter = { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', isFallback: false };
+  expect([lavapipe, swiftshader, gpuAdapter].map(cpuAdapter)).toEqual([true, true, false]);
+  // This machine's adapter computes on the CPU, so opening it turned the throttle on.
+  const gpu = await getGpu();
+  expect(cpuAdapter(gpu.summary)).toBe(true);
+  expect(gpuWaitThrottled()).toBe(true);
+  const spin = process.env.SER_GPU_SPIN;
+  setGpuWaitThrottle(false);
+  try {
+    let inside: typeof setImmediate | undefined;
+    await gpuWait(async () => {
+      inside = globalThis.setImmediate;
+    });
+    expect(inside, 'a GPU adapter: Dawn polls at full speed').toBe(nativeSetImmediate);
+    process.env.SER_GPU_SPIN = '0';
+    expect(gpuWaitThrottled(), 'SER_GPU_SPIN=0 throttles on any adapter').toBe(true);
+    setGpuWaitThrottle(true);
+    process.env.SER_GPU_SPIN = '1';
+    expect(gpuWaitThrottled(), 'SER_GPU_SPIN=1 spins on any adapter').toBe(false);
+  } finally {
+    setGpuWaitThrottle(true);
+    if (spin === undefined) delete process.env.SER_GPU_SPIN;
+    else process.env.SER_GPU_SPIN = spin;
+  }
 });

@@ -8,7 +8,7 @@
 import { GpuError } from './gpu-error.js';
 import { BufferPool, checkBufferSize } from './pool.js';
 import { GpuMemory } from './memory.js';
-import { gpuWait } from './gpu-wait.js';
+import { cpuAdapter, gpuWait, setGpuWaitThrottle } from './gpu-wait.js';
 import type { Conv3dOptions } from './conv3d_blocking.js';
 
 export { BufferPool, GpuError, GpuMemory };
@@ -306,5 +306,7 @@ export async function openDevice(adapter: GPUAdapter, summary: AdapterSummary, s
     shuffle8: false,
   };
   if (features.subgroups && opts.subgroups !== false) features.shuffle8 = await probeShuffle8(adapter, device, shaderSource);
+  // A CPU adapter's waits must not spin a core its compute threads need (gpu-wait.ts).
+  setGpuWaitThrottle(cpuAdapter(summary));
   return new Gpu(adapter, device, summary, features, shaderSource);
 }

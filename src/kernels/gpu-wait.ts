@@ -14,8 +14,11 @@
 // readback) still settle within microseconds; long ones poll about a thousand times a
 // second instead of as fast as the thread can spin, and settle at most a millisecond
 // late. Other code that calls setImmediate during such a wait is deferred the same way.
-// Where there is no setImmediate (a browser, whose event loop settles these promises
-// itself) the wait is the promise alone.
+// That trade is right for an adapter that computes on the CPU and wrong for a real GPU,
+// whose steps take milliseconds and lose nothing to a spinning core: openDevice sets
+// the policy from the adapter (cpuAdapter), and SER_GPU_SPIN overrides it (1: always
+// spin, 0: always throttle). Where there is no setImmediate (a browser, whose event
+// loop settles these promises itself) the wait is the promise alone.
 
 /** How long a wait polls at full speed before it switches to timers. */
 export const SPIN_MS = 0.5;
@@ -34,6 +37,30 @@ let original: SetImmediate | undefined;
 let since = 0;
 /** Ticks the loop asked for during waits, full-speed and deferred: for tests and `SER_PROFILE`. */
 export const gpuWaitTicks = { immediate: 0, deferred: 0 };
+
+/** Whether waits are throttled when SER_GPU_SPIN does not say: set per adapter by openDevice. */
+let throttleByAdapter = true;
+
+/**
+ * Whether an adapter computes on the CPU (lavapipe, SwiftShader, WARP: software
+ * architecture, a fallback adapter, or a CPU driver's name), where a spinning wait
+ * takes a core from the work it waits for.
+ */
+export function cpuAdapter(a: { vendor: string; architecture: string; description: string; isFallback: boolean }): boolean {
+  return a.isFallback || a.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|software/i.test(`${a.vendor} ${a.description}`);
+}
+
+/** Sets whether waits are throttled (openDevice: on CPU adapters); SER_GPU_SPIN still overrides. */
+export function setGpuWaitThrottle(on: boolean): void {
+  throttleByAdapter = on;
+}
+
+/** Whether the next wait will be throttled. */
+export function gpuWaitThrottled(): boolean {
+  const spin = (globalThis as Host).process?.env?.SER_GPU_SPIN;
+  if (typeof (globalThis as Host).setImmediate !== 'function' || spin === '1') return false;
+  return spin === '0' || throttleByAdapter;
+}
 
 function install(): void {
   const host = globalThis as Host;
@@ -57,12 +84,12 @@ function uninstall(): void {
 
 /**
  * Awaits `start()` — a promise that Dawn settles by polling the device — with that
- * polling throttled as the header says. Waits may overlap; the global is restored
- * when the last one settles, whether it resolved or threw. `SER_GPU_SPIN=1` turns the
- * throttle off (for measuring what it saves).
+ * polling throttled as the header says (on CPU adapters, or as SER_GPU_SPIN says).
+ * Waits may overlap; the global is restored when the last one settles, whether it
+ * resolved or threw.
  */
 export async function gpuWait<T>(start: () => Promise<T>): Promise<T> {
-  if (typeof (globalThis as Host).setImmediate !== 'function' || (globalThis as Host).process?.env?.SER_GPU_SPIN === '1') return start();
+  if (pending === 0 && !gpuWaitThrottled()) return start();
   if (pending++ === 0) install();
   try {
     return await start();
