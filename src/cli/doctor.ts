@@ -8,6 +8,7 @@ import { createGpu, listAdapters, type AdapterSummary, type Gpu } from '../kerne
 import { ICD_ENV, icdOverride, vulkanIcds, type IcdManifest } from '../kernels/vulkan-icd.js';
 import { axpy } from '../kernels/axpy.js';
 import { conv3dKernel } from '../kernels/conv3d.js';
+import { gpuWaitThrottled } from '../kernels/gpu-wait.js';
 import { run } from '../kernels/kernel.js';
 import { axpyRef } from '../ref/axpy.js';
 import { parseCommand, UsageError, type CommandDef, type OptionDef } from './args.js';
@@ -91,7 +92,7 @@ export async function doctor(argv: string[]): Promise<number> {
   let kernels: KernelCheckReport | null = null;
   if (values.json) {
     if (values.kernels) kernels = await checkKernels(gpu, opChecks(gpu), (r) => process.stderr.write(`kernel check: ${r.op} ${r.ok ? 'ok' : 'FAILED'}\n`));
-    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, conv3d: conv3dKernel(gpu), selfTest: test, ...(kernels ? { kernels } : {}) }));
+    console.log(JSON.stringify({ adapter: gpu.summary, limits, features: gpu.features, conv3d: conv3dKernel(gpu), waits: gpuWaitThrottled() ? 'throttled' : 'spinning', selfTest: test, ...(kernels ? { kernels } : {}) }));
   } else {
     const s = gpu.summary;
     console.log(`adapter       ${s.description || s.device || '(unnamed)'}`);
@@ -99,6 +100,7 @@ export async function doctor(argv: string[]): Promise<number> {
     console.log(`architecture  ${s.architecture}`);
     console.log(`backend       ${s.backend}${s.isFallback ? ' (fallback adapter)' : ''}`);
     console.log(`features      shader-f16 ${yn(gpu.features.f16)}, timestamp-query ${yn(gpu.features.timestamps)}, subgroups ${yn(gpu.features.subgroups)}`);
+    console.log(`waits         ${gpuWaitThrottled() ? 'throttled: the adapter computes on the CPU, so a wait polls every millisecond instead of spinning a core' : "Dawn's full-speed polling (a GPU adapter, or SER_GPU_SPIN=1)"}`);
     console.log(`conv3d        ${conv3dKernel(gpu)} kernels${gpu.features.shuffle8 ? ' (8-lane subgroup shuffles probed ok)' : gpu.features.subgroups ? ' (subgroups present, but not in aligned groups of 8 lanes, or SER_SUBGROUPS=0)' : ''}`);
     for (const [k, v] of Object.entries(limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     console.log(`self-test     axpy on 100003 floats: ${test.ok ? 'ok' : 'FAILED'} (max error ${test.maxError.toExponential(1)}, ${test.ms.toFixed(1)} ms)`);
