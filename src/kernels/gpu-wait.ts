@@ -35,7 +35,7 @@ let pending = 0;
 let original: SetImmediate | undefined;
 /** When the oldest pending wait began (performance.now()). */
 let since = 0;
-/** Ticks the loop asked for during waits, full-speed and deferred: for tests and `SER_PROFILE`. */
+/** Ticks the loop asked for during throttled waits, full-speed and deferred (for tests). */
 export const gpuWaitTicks = { immediate: 0, deferred: 0 };
 
 /** Whether waits are throttled when SER_GPU_SPIN does not say: set per adapter by openDevice. */
