@@ -43,7 +43,6 @@ import {
   rowsApplies,
   rowsByDefault,
   weightRowsApplies,
-  weightRowsByDefault,
   weightRowsChunks,
   WEIGHT_ROWS_WG,
   rowsConstants,
@@ -144,7 +143,7 @@ export function conv3dPlan(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape, aske
     const o = tunedOptions(gpu, direction, s, asked);
     const rows = weightRowsApplies(s);
     let kernel =
-      rows && weightRowsByDefault(gpu, s) && !(o.kernel || o.subgroup || o.direct || o.tiled)
+      rows && !(o.kernel || o.subgroup || o.direct || o.tiled)
         ? 'rows'
         : chooseKernel(gpu, o, CONV3D_BACKWARD_WEIGHT.shader, rows ? ['subgroup', 'direct', 'rows', 'winograd'] : ['subgroup', 'direct', 'winograd']);
     if (kernel === 'winograd' && !winogradApplies(gpu, s, 'forward', o.winograd?.tile)) kernel = conv3dKernel(gpu);
@@ -300,8 +299,7 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
   }
   const bytes = sampleBytes(s);
   // The rows kernel overwrites; added into dx the device's default runs.
-  const viaRows = kernel === 'rows' && !accumulate;
-  if (viaRows) {
+  if (kernel === 'rows' && !accumulate) {
     // dx is the forward convolution of dy with the kernel flipped in every spatial axis,
     // its channels swapped, and pads k − 1 − p (stride 1).
     const taps = s.kd * s.kh * s.kw;
@@ -311,7 +309,7 @@ export function conv3dBackwardInput(r: Recorder, dx: GPUBuffer, dy: GPUBuffer, w
     const [, od, oh, ow] = conv3dOutShape(s);
     const [pd, ph, pw] = conv3dPads(s);
     for (const run of bindingRuns(r.gpu, s.n, [bytes.x, bytes.y])) {
-      const g = { ...geometry({ ...s, n: run.count }), d: od, h: oh, w: ow, cin: s.cout, od: s.d, oh: s.h, ow: s.w, cout: s.cin, pd: s.kd - 1 - pd, ph: s.kh - 1 - ph, pw: s.kw - 1 - pw };
+      const g: Geometry = { n: run.count, d: od, h: oh, w: ow, cin: s.cout, od: s.d, oh: s.h, ow: s.w, cout: s.cin, kd: s.kd, kh: s.kh, kw: s.kw, pd: s.kd - 1 - pd, ph: s.kh - 1 - ph, pw: s.kw - 1 - pw };
       rowsForward(r, g, o, { x: rowRange(dy, run, bytes.y), w: wt, b: wt, y: rowRange(dx, run, bytes.x) }, false);
     }
     r.release(wt);

@@ -101,14 +101,13 @@ export function rowsByDefault(gpu: Gpu, s: Conv3dShape): boolean {
 /** Taps (kd·kh·kw) the rows backward_weight holds: 31 accumulators and one for the bias. */
 export const WEIGHT_ROWS_MAX_TAPS = 31;
 
-/** Whether conv3d_backward_weight_rows can run a shape: one input channel, at most WEIGHT_ROWS_MAX_TAPS taps, kd·kh at most 16. */
+/**
+ * Whether conv3d_backward_weight_rows can run a shape: one input channel, at most
+ * WEIGHT_ROWS_MAX_TAPS taps, kd·kh at most 16. Where it can, it is backward_weight's
+ * untuned default (the first layer), on every device.
+ */
 export function weightRowsApplies(s: Conv3dShape): boolean {
   return s.cin === 1 && s.kd * s.kh * s.kw <= WEIGHT_ROWS_MAX_TAPS && s.kd * s.kh <= 16;
-}
-
-/** Whether it is backward_weight's untuned default: where it applies (the first layer). */
-export function weightRowsByDefault(_gpu: Gpu, s: Conv3dShape): boolean {
-  return weightRowsApplies(s);
 }
 
 /** Invocations per workgroup of conv3d_backward_weight_rows. */

@@ -20,7 +20,7 @@
 // the two Winograd tiles.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
-import { CONV3D_DIRECT_TILES, rowsApplies, rowsByDefault, rowsTilesFor, weightRowsApplies, weightRowsByDefault, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
+import { CONV3D_DIRECT_TILES, rowsApplies, rowsByDefault, rowsTilesFor, weightRowsApplies, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 import { Rng } from '../util/rng.js';
@@ -94,7 +94,7 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape
 
 /** The label of the kernel and blocking that run untuned (the dispatchers' defaults). */
 function defaultLabel(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): string {
-  if (direction === 'backward_weight' && weightRowsByDefault(gpu, s)) return 'rows';
+  if (direction === 'backward_weight' && weightRowsApplies(s)) return 'rows';
   if (!gpu.features.shuffle8) return 'direct';
   if (direction === 'backward_weight') return 'subgroup';
   if (direction === 'forward' && rowsByDefault(gpu, s)) {
