@@ -12,10 +12,15 @@
 // (8 or 16 input channels, two or four vec4 loads a tap). The weights of a tap are
 // loaded once per group of 8 lanes and shared with CV shuffles, as in
 // conv3d_forward_subgroup.wgsl: with one input channel lane q loads w[k, c0+4q ..
-// c0+4q+3] and, with 8 or 16 channels (CV 2 or 4), one load covers 8 / CV taps; with
-// VEC_A (Cin % 4 == 0) the window holds vec4s of four input channels and the four
-// weight rows of a tap take 4, 2 or 1 loads (CV 8, 4, 2). KW is an override constant
-// so that the register window is indexed by constants only.
+// c0+4q+3]; with VEC_A (Cin % 4 == 0) the window holds vec4s of four input channels
+// and the four weight rows of a tap take 4, 2 or 1 loads (CV 8, 4, 2).
+//
+// Every index into the window and the accumulators is a counter of a loop with
+// constant bounds (KW, TW and CV are override constants), and after each tap the window
+// shifts down by one position rather than being read at p + zw. lavapipe unrolls the
+// position and channel loops but not the tap loop, so p + zw is an index known only
+// at run time; read that way, the first layer's forward ran 1.3× slower at width 1/8
+// (docs/PERFORMANCE.md).
 //
 // Requires subgroups whose size is a multiple of 8 (src/kernels/gpu.ts checks it);
 // shuffles stay within each aligned group of 8 lanes, and all lanes of the workgroup
@@ -112,9 +117,13 @@ fn main(
               let w2 = subgroupShuffle(l[2], group + (2u % RPL) * CV + j);
               let w3 = subgroupShuffle(l[3], group + (3u % RPL) * CV + j);
               for (var p = 0u; p < TW; p++) {
-                let a = xr[p + zw];
+                let a = xr[p];
                 acc[p * CV + j] += a.x * w0 + a.y * w1 + a.z * w2 + a.w * w3;
               }
+            }
+            // The window shifts by one position for the next tap (see the top of the file).
+            for (var i = 0u; i + 1u < TW + KW - 1u; i++) {
+              xr[i] = xr[i + 1u];
             }
           }
         }
@@ -129,21 +138,20 @@ fn main(
             let e = (base + u32(clamp(iw, 0, i32(params.w) - 1))) * params.cin + ci;
             xr[i] = select(0.0, x[e >> 2u][e & 3u], inside);
           }
-          // The KW weight rows of this kernel row and channel, RPL = 8 / CV per load
-          // (lane q: tap z0 + q / CV, channels c0 + 4 (q % CV)): with 8 or 16 channels
-          // 2 or 3 loads for a 5-wide kernel instead of 5.
-          for (var z0 = 0u; z0 < KW; z0 += RPL) {
-            let l = w_row4(k + min(z0 + q8 / CV, KW - 1u) * params.cin + ci, c_load);
-            for (var b = 0u; b < RPL; b++) {
-              let zw = z0 + b;
-              if (zw < KW) {
-                for (var j = 0u; j < CV; j++) {
-                  let wv = subgroupShuffle(l, group + b * CV + j);
-                  for (var p = 0u; p < TW; p++) {
-                    acc[p * CV + j] += xr[p + zw] * wv;
-                  }
-                }
+          // Tap zw of this kernel row: lane q loads the weights of channels
+          // c0 + 4 (q % CV) .. + 3 and the group hands them round by shuffles. The window
+          // shifts by one position after each tap, so every index into xr and acc is
+          // a counter of an unrolled loop (registers, not a dynamically indexed array).
+          for (var zw = 0u; zw < KW; zw++) {
+            let l = w_row4(k + zw * params.cin + ci, c_load);
+            for (var j = 0u; j < CV; j++) {
+              let wv = subgroupShuffle(l, group + j);
+              for (var p = 0u; p < TW; p++) {
+                acc[p * CV + j] += xr[p] * wv;
               }
+            }
+            for (var i = 0u; i + 1u < TW + KW - 1u; i++) {
+              xr[i] = xr[i + 1u];
             }
           }
         }
