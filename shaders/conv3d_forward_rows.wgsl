@@ -44,9 +44,9 @@ override RPL: u32 = 8u / CV; // weight rows per load; not set by the host
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 // Function-scope arrays need constant sizes.
-const TW_MAX: u32 = 16u;
+const TW_MAX: u32 = 32u;
 const KW_MAX: u32 = 7u;
-const ACC_MAX: u32 = 32u;
+const ACC_MAX: u32 = 64u;
 
 // params, bindings and w_row4: shared with the other conv3d forward shaders
 // #include conv3d_forward_io.wgsl

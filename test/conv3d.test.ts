@@ -81,6 +81,11 @@ const CASES: Case[] = [
     s: sh(2, 2, 9, 11, 1, 20, [1, 5, 5], 'same'),
     tiles: SMALL,
   },
+  {
+    name: 'one input channel, the longest rows run (64 accumulators: 2 channel groups × 32 positions) over a row of 37, 1→8, 1×5×5',
+    s: sh(2, 1, 6, 37, 1, 8, [1, 5, 5], 'same'),
+    tiles: { ...SMALL, rows: { wg: 8, tw: 32, cv: 2 } },
+  },
   { name: '1×3×3 valid, channels 4→8, odd height and width (partial Winograd tiles)', s: sh(2, 2, 7, 9, 4, 8, [1, 3, 3], 'valid') },
   { name: '1×3×3 same, channels 8→4, batch 3, odd sizes', s: sh(3, 1, 5, 3, 8, 4, [1, 3, 3], 'same') },
   { name: 'one input channel, 3×3×3 valid, 1→12', s: sh(1, 4, 6, 7, 1, 12, [3, 3, 3], 'valid') },

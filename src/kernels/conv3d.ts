@@ -234,7 +234,7 @@ type Geometry = ReturnType<typeof geometry>;
  * forward (conv3dBackwardInput), whose input is dy and whose pads are k − 1 − p.
  */
 function rowsForward(r: Recorder, g: Geometry, o: Conv3dOptions, buffers: Record<'x' | 'w' | 'b' | 'y', Binding>, hasBias: boolean): void {
-  const t = o.rows ?? rowsTilesFor(g.cout);
+  const t = o.rows ?? rowsTilesFor(g.cout, g.ow);
   const cv = t.cv ?? subgroupChannelGroups(g.cout);
   const blocks = Math.ceil(g.ow / t.tw);
   r.dispatch(CONV3D_FORWARD_ROWS, {

@@ -122,20 +122,28 @@ export function weightRowsChunks(rows: number, cblocks: number): { rowsPerChunk:
 }
 
 /**
- * The rows blocking for a layer with `channels` output channels: 4 positions per
- * invocation at 16 or 32 channels, 8 at 8 channels (16 or 32 accumulators). On lavapipe
- * 4 positions at 64 channels ran the report's first layer in 59 ms against 90 ms with
- * 2, and 8 positions at 8 channels level with 16 (docs/PERFORMANCE.md).
+ * The rows blocking for a layer with `channels` output channels and output rows of
+ * `rowLength` positions: 4 positions per invocation at 32 channels or more; at 8 or 16
+ * channels the row cut into equal runs of at most 32 or 16 positions (64 accumulators).
+ * On lavapipe 4 positions at 64 channels ran the report's first layer in 59 ms against
+ * 90 ms with 2; at width 1/8 runs of 30 positions ran it in 3.3 ms against 7.3 ms with
+ * 8, and at width 1/4 runs of 15 in 7.5 ms against 8.7 ms with 4 (docs/PERFORMANCE.md).
  */
-export function rowsTilesFor(channels: number): Conv3dRowsTiles {
+export function rowsTilesFor(channels: number, rowLength: number): Conv3dRowsTiles {
   const cv = subgroupChannelGroups(channels);
-  return { wg: 64, tw: cv === 2 ? 8 : 4, cv };
+  if (cv === 8) return { wg: 64, tw: 4, cv };
+  return { wg: 64, tw: evenRuns(rowLength, 64 / cv), cv };
+}
+
+/** The length of the runs that cut `length` into as few equal runs of at most `most` as it can. */
+export function evenRuns(length: number, most: number): number {
+  return Math.ceil(length / Math.ceil(Math.max(1, length) / most));
 }
 
 /** Override constants of a rows blocking, validated against the shader's array sizes and the device limits. */
 export function rowsConstants(gpu: Gpu, t: Conv3dRowsTiles, kw: number, shader: string): Record<string, number> {
   const cv = t.cv ?? 8;
-  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tw) && t.tw >= 1 && t.tw <= 16 && [2, 4, 8].includes(cv) && cv * t.tw <= 32 && kw <= ROWS_MAX_KW;
+  const ok = Number.isInteger(t.wg) && t.wg > 0 && t.wg % 8 === 0 && Number.isInteger(t.tw) && t.tw >= 1 && t.tw <= 32 && [2, 4, 8].includes(cv) && cv * t.tw <= 64 && kw <= ROWS_MAX_KW;
   if (!ok) throw new Error(`${shader}: invalid blocking ${JSON.stringify(t)} for a kernel ${kw} wide`);
   checkWorkgroupSize(gpu, t.wg, shader);
   return { WG: t.wg, TW: t.tw, CV: cv, KW: kw };

@@ -20,7 +20,7 @@
 // the two Winograd tiles.
 import { run, timeRecorded, type Recorder } from './kernel.js';
 import { conv3dOutShape, conv3dTuneKey, type Conv3dPass, type Conv3dShape } from './conv3d_shape.js';
-import { CONV3D_DIRECT_TILES, rowsApplies, rowsByDefault, rowsTilesFor, weightRowsApplies, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
+import { CONV3D_DIRECT_TILES, evenRuns, rowsApplies, rowsByDefault, rowsTilesFor, weightRowsApplies, subgroupChannelGroups, subgroupTilesFor, tiledTilesFor, type Conv3dOptions } from './conv3d_blocking.js';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, winogradApplies } from './conv3d.js';
 import type { Gpu } from './gpu-core.js';
 import { Rng } from '../util/rng.js';
@@ -72,12 +72,15 @@ export function conv3dCandidates(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape
     }
   }
   if (rowsApplies(gpu, s)) {
-    // One input channel holds a scalar window and takes up to 32 accumulators; vec4
-    // windows of several channels spill past 24 and often run best at 8 (docs/PERFORMANCE.md). backward_input
-    // runs as a forward over dy, whose channels are the layer's output channels.
+    // One input channel holds a scalar window and takes up to 64 accumulators (the
+    // longest run cuts a row into equal blocks); vec4 windows of several channels spill
+    // past 24 and often run best at 8 (docs/PERFORMANCE.md). backward_input runs as a
+    // forward over dy, whose channels are the layer's output channels.
     const cv = subgroupChannelGroups(channels);
     const windowChannels = direction === 'forward' ? s.cin : s.cout;
-    for (const tw of windowChannels === 1 ? [16 / cv, 32 / cv] : [8 / cv, 16 / cv, 24 / cv]) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
+    const width = direction === 'forward' ? ow : s.w;
+    const tws = windowChannels === 1 ? [16 / cv, 32 / cv, evenRuns(width, 64 / cv)] : [8 / cv, 16 / cv, 24 / cv];
+    for (const tw of new Set(tws)) out.push({ label: `rows cv${cv} tw${tw}`, options: { kernel: 'rows', rows: { wg: 64, tw, cv } } });
   }
   for (const tile of [2, 4] as const) {
     if (winogradApplies(gpu, s, direction, tile)) out.push({ label: `winograd F${tile}`, options: { kernel: 'winograd', winograd: { tile } } });
@@ -98,7 +101,7 @@ function defaultLabel(gpu: Gpu, direction: Conv3dPass, s: Conv3dShape): string {
   if (!gpu.features.shuffle8) return 'direct';
   if (direction === 'backward_weight') return 'subgroup';
   if (direction === 'forward' && rowsByDefault(gpu, s)) {
-    const r = rowsTilesFor(s.cout);
+    const r = rowsTilesFor(s.cout, conv3dOutShape(s)[3]);
     return `rows cv${r.cv} tw${r.tw}`;
   }
   const t = subgroupTilesFor(direction === 'forward' ? s.cout : s.cin);
