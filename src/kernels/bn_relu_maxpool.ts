@@ -69,8 +69,14 @@ function dropoutOf(s: BnReluMaxpoolShape): { on: boolean; threshold: number; sca
 export const BN_RELU_MAXPOOL_NONE = 0xffffffff;
 
 const WG = 64;
-/** Output positions (along W) per invocation of the forward: its channels' parameters are loaded once for all. */
-const POS = 4;
+/**
+ * Output positions (along W) per invocation: its channels' parameters and its position's
+ * decoding are paid once for all of them. The forward ran 1.5–1.7× faster with 8 than
+ * with 4 at conv1 (widths 1 and 1/8) and conv3 on lavapipe; the backward was level, so it
+ * keeps 4 (`bench/bn_relu_maxpool.bench.ts`, docs/PERFORMANCE.md).
+ */
+const FORWARD_POS = 8;
+const BACKWARD_POS = 4;
 
 /**
  * y = maxpool(relu(gamma (x - mean) k + beta)), argmax its flat indices into x
@@ -102,8 +108,8 @@ export function bnReluMaxpoolForward(
         threshold: drop.threshold, scale: drop.scale, seed: drop.seed, step: drop.step, base: run.start * perSample,
       },
       buffers: { x: rowRange(x, run, xBytes), gamma, beta, mean, scale, y: rowRange(y, run, yBytes), argmax: rowRange(argmax, run, yBytes) },
-      constants: { WG, POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw, DROPOUT: drop.on ? 1 : 0 },
-      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
+      constants: { WG, POS: FORWARD_POS, VEC: s.c % 4 === 0 ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw, DROPOUT: drop.on ? 1 : 0 },
+      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / FORWARD_POS) * Math.ceil(s.c / 4), WG),
     });
   }
 }
@@ -152,8 +158,8 @@ export function bnReluMaxpoolBackward(
     r.dispatch(BN_RELU_MAXPOOL_BACKWARD, {
       params: { n: run.count, d: s.d, h: s.h, w: s.w, c: s.c, ...out, inv_m: invM, scale },
       buffers: { dy: rowRange(dy, run, yBytes), argmax: rowRange(argmax, run, yBytes), x: rowRange(x, run, xBytes), mean, invstd, gamma, sums, dx: rowRange(dx, run, xBytes) },
-      constants: { WG, POS, VEC: vec, ACCUMULATE: accumulate ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
-      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / POS) * Math.ceil(s.c / 4), WG),
+      constants: { WG, POS: BACKWARD_POS, VEC: vec, ACCUMULATE: accumulate ? 1 : 0, PD: s.pd, PH: s.ph, PW: s.pw },
+      workgroups: grid1d(r.gpu, run.count * out.od * out.oh * Math.ceil(out.ow / BACKWARD_POS) * Math.ceil(s.c / 4), WG),
     });
   }
   r.releaseAfterSubmit(partial);
