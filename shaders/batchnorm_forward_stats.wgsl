@@ -1,17 +1,16 @@
 // batch-norm training statistics, second pass: adds the per-chunk partial sums of
-// batchnorm_reduce for each channel.
-//   mode 0: mean = sum s0 / M
-//   mode 1: d = sum s0 / M (the residual mean of x - mean, ~0), mean += d,
-//           var = sum s1 / M - d^2 (biased, as Keras' moments), invstd = 1 / sqrt(var + eps),
-//           running_mean = momentum * running_mean + (1 - momentum) * mean,
-//           running_var  = momentum * running_var  + (1 - momentum) * var
+// batchnorm_reduce (mode 1, taken about the shift K that `mean` holds) for each channel:
+//   d = sum s0 / M, mean = K + d,
+//   var = sum s1 / M - d^2 (biased, as Keras' moments), invstd = 1 / sqrt(var + eps),
+//   running_mean = momentum * running_mean + (1 - momentum) * mean,
+//   running_var  = momentum * running_var  + (1 - momentum) * var
 //
 // Layout: partial [2, chunks, C]; mean, invstd, running_mean, running_var [C]. Every
 // binding is viewed as vec4s (buffers sized to a multiple of 16 bytes): with VEC
 // (C % 4 == 0) an invocation loads and stores four channels at once, otherwise one
 // by one as v[i >> 2][i & 3], skipping channels past C.
 // Dispatch: one invocation per 4 channels, ceil(C / (4 WG)) workgroups.
-// Bindings: 0 params {c, chunks, mode: u32, inv_m, eps, momentum: f32}, 1 partial (read),
+// Bindings: 0 params {c, chunks: u32, inv_m, eps, momentum: f32}, 1 partial (read),
 //           2 mean, 3 invstd, 4 running_mean, 5 running_var (read_write).
 override WG: u32 = 64;
 override VEC: bool = false;
@@ -19,7 +18,6 @@ override VEC: bool = false;
 struct Params {
   c: u32,
   chunks: u32,
-  mode: u32,
   inv_m: f32,
   eps: f32,
   momentum: f32,
@@ -61,33 +59,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       rv[j] = running_var[e >> 2u][e & 3u];
     }
   }
-  var is = vec4f(0.0);
-  if (p.mode == 0u) {
-    mu = s0 * p.inv_m;
-  } else {
-    let d = s0 * p.inv_m;
-    let variance = max(s1 * p.inv_m - d * d, vec4f(0.0));
-    mu += d;
-    is = inverseSqrt(variance + p.eps);
-    rm = p.momentum * rm + (1.0 - p.momentum) * mu;
-    rv = p.momentum * rv + (1.0 - p.momentum) * variance;
-  }
+  let d = s0 * p.inv_m;
+  let variance = max(s1 * p.inv_m - d * d, vec4f(0.0));
+  mu += d;
+  let is = inverseSqrt(variance + p.eps);
+  rm = p.momentum * rm + (1.0 - p.momentum) * mu;
+  rv = p.momentum * rv + (1.0 - p.momentum) * variance;
   if (VEC) {
     mean[c >> 2u] = mu;
-    if (p.mode != 0u) {
-      invstd[c >> 2u] = is;
-      running_mean[c >> 2u] = rm;
-      running_var[c >> 2u] = rv;
-    }
+    invstd[c >> 2u] = is;
+    running_mean[c >> 2u] = rm;
+    running_var[c >> 2u] = rv;
   } else {
     for (var j = 0u; j < n; j++) {
       let e = c + j;
       mean[e >> 2u][e & 3u] = mu[j];
-      if (p.mode != 0u) {
-        invstd[e >> 2u][e & 3u] = is[j];
-        running_mean[e >> 2u][e & 3u] = rm[j];
-        running_var[e >> 2u][e & 3u] = rv[j];
-      }
+      invstd[e >> 2u][e & 3u] = is[j];
+      running_mean[e >> 2u][e & 3u] = rm[j];
+      running_var[e >> 2u][e & 3u] = rv[j];
     }
   }
 }

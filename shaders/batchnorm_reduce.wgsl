@@ -1,13 +1,13 @@
 // batch-norm column reduction, first of two passes: per-chunk partial sums
 // over the rows of x viewed as [M, C] (M = every position of a channel).
-//   mode 0 (mean):      s0 = sum a,                 s1 = sum a^2
-//   mode 1 (variance):  s0 = sum (a - mean),        s1 = sum (a - mean)^2
-//   mode 2 (backward):  s0 = sum a,                 s1 = sum a * (x - mean) * invstd
-// with a = x in modes 0 and 1 and a = dy in mode 2; each sum runs over the rows
+//   mode 1 (statistics): s0 = sum (a - mean),        s1 = sum (a - mean)^2
+//   mode 2 (backward):   s0 = sum a,                 s1 = sum a * (x - mean) * invstd
+// with a = x in mode 1 and a = dy in mode 2; each sum runs over the rows
 // [chunk*rows_per_chunk, min(M, (chunk+1)*rows_per_chunk)). The second pass
 // (batchnorm_forward_stats / batchnorm_backward_stats) adds the chunks of a channel.
-// Mode 1 subtracts the mean of mode 0 first, so the variance does not suffer the
-// cancellation of E[x^2] - E[x]^2; its s0 corrects the mean's rounding.
+// In mode 1 `mean` holds a shift, x's first row (src/kernels/batchnorm.ts): sums
+// about a value of the data keep the variance s1/M - (s0/M)^2 clear of the
+// cancellation of E[x^2] - E[x]^2 in one pass over x.
 //
 // Layout: a, x [M, C] row-major (channels-last); mean, invstd [C];
 //         partial [2, chunks_total, C] (s0 block, then s1 block). A tensor too large
@@ -98,9 +98,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       s1 += d * (row4(r, c, true) - mu) * k;
     }
   } else {
-    let shift = select(vec4f(0.0), mu, p.mode == 1u);
     for (var r = start; r < end; r++) {
-      let v = row4(r, c, false) - shift;
+      let v = row4(r, c, false) - mu;
       s0 += v;
       s1 += v * v;
     }

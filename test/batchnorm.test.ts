@@ -69,6 +69,23 @@ describe('batchnorm', () => {
     });
   }
 
+  // The statistics are one pass of sums about x's first row: a first row far out in
+  // its channel's distribution, on a mean far from zero, must not cost the variance
+  // its accuracy (E[x^2] - E[x]^2 about zero would lose it all at this offset).
+  for (const s of [{ m: 5003, c: 5 }, { m: 5003, c: 8 }] as BatchnormShape[]) it(`statistics when the first row is 8 standard deviations out on a mean of 1000: ${s.c} channels`, async () => {
+    const { m, c } = s;
+    const x = normal(makeRng(41 + c), m * c, 1000, 1);
+    for (let j = 0; j < c; j++) x[j] = 1000 + (j % 2 ? 8 : -8);
+    const [xb, gb, bb, rmb, rvb] = upload(x, new Float32Array(c).fill(1), new Float32Array(c), new Float32Array(c), new Float32Array(c).fill(1));
+    const [yb, meanb, invb] = upload(new Float32Array(m * c), new Float32Array(c), new Float32Array(c));
+    run(gpu, (r) => batchnormForwardTrain(r, yb!, meanb!, invb!, xb!, gb!, bb!, rmb!, rvb!, s));
+    const ref = batchnormForwardTrainRef(x, new Float32Array(c).fill(1), new Float32Array(c), new Float32Array(c), new Float32Array(c).fill(1), s);
+    expectClose(`mean, first row 8 sd out`, await gpu.readF32(meanb!, c), ref.mean, TOL.stats!);
+    expectClose(`invstd, first row 8 sd out`, await gpu.readF32(invb!, c), ref.invstd, TOL.stats!);
+    expectClose(`running var, first row 8 sd out`, await gpu.readF32(rvb!, c), ref.runVar, TOL.stats!);
+    for (const b of [xb, gb, bb, rmb, rvb, yb, meanb, invb]) b!.destroy();
+  });
+
   for (const s of [{ m: 333, c: 17 }, { m: 333, c: 20 }] as BatchnormShape[]) it(`inference forward matches the reference: ${s.c} channels (${s.c % 4 ? 'scalar' : 'vec4'} path)`, async () => {
     const rand = makeRng(5);
     const x = uniform(rand, s.m * s.c);

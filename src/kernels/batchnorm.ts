@@ -38,7 +38,6 @@ export const BATCHNORM_FORWARD_STATS: KernelSpec = {
   params: [
     ['c', 'u32'],
     ['chunks', 'u32'],
-    ['mode', 'u32'],
     ['inv_m', 'f32'],
     ['eps', 'f32'],
     ['momentum', 'f32'],
@@ -103,8 +102,9 @@ function elementwiseGroups(r: Recorder, rows: number, s: BatchnormShape): [numbe
 }
 
 const enum Mode {
-  Mean = 0,
-  Variance = 1,
+  /** Σ(x − mean) and Σ(x − mean)², mean holding the shift. */
+  Shifted = 1,
+  /** Σ dy and Σ dy · (x − mean) · invstd. */
   Backward = 2,
 }
 
@@ -191,17 +191,20 @@ export function batchnormStatistics(r: Recorder, mean: GPUBuffer, invstd: GPUBuf
   const plan = reducePlan(r, s);
   const eps = s.eps ?? BN_EPS;
   const partial = r.pool.acquire(2 * plan.chunks * s.c * 4, 'batchnorm partial');
-  const stats = (mode: Mode) =>
-    r.dispatch(BATCHNORM_FORWARD_STATS, {
-      params: { c: s.c, chunks: plan.chunks, mode, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
-      buffers: { partial, mean, invstd, running_mean: runMean, running_var: runVar },
-      constants: { WG, VEC: vec(s) },
-      workgroups: [channelGroups(s)],
-    });
-  reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Mean);
-  stats(Mode.Mean);
-  reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Variance);
-  stats(Mode.Variance);
+  // One pass over x: the sums are taken about x's first row (a value of each
+  // channel's own data, copied into mean), and batchnorm_forward_stats adds their mean
+  // back. Centred on a sample K rather than on the mean, Σ(x − K)²/M − d² loses about
+  // log2(1 + d²/var) bits to cancellation (d = mean − K), a few where K lies within a
+  // few standard deviations of the mean; a first pass for the exact mean read x once
+  // more (docs/PERFORMANCE.md).
+  r.copy(x, 0, mean, 0, s.c * 4);
+  reduce(r, partial, x, x, mean, invstd, s, plan, Mode.Shifted);
+  r.dispatch(BATCHNORM_FORWARD_STATS, {
+    params: { c: s.c, chunks: plan.chunks, inv_m: 1 / s.m, eps, momentum: s.momentum ?? BN_MOMENTUM },
+    buffers: { partial, mean, invstd, running_mean: runMean, running_var: runVar },
+    constants: { WG, VEC: vec(s) },
+    workgroups: [channelGroups(s)],
+  });
   r.releaseAfterSubmit(partial);
 }
 
