@@ -10,7 +10,9 @@
 // --batch N --lr X --bn-momentum X --augment N --loss focal|ce --no-oversample
 // --patience N --lr-patience N --bn-recalibrate N --epochs N;
 // --only a,b runs only the named rows of a table (the summary still lists every finished one);
-// --summary runs nothing and tabulates what has finished; --help prints this.
+// --summary runs nothing and tabulates what has finished; --archive DIR also copies each
+// tabulated run's row.json, history.json and config.json (no weights) to DIR in the
+// same layout, so that `--summary --out DIR` tabulates them again anywhere; --help prints this.
 //
 // random: a stratified 70/15/15 split per seed.
 // loso: leave-one-speaker-out over EmoDB's speakers (validation: 15% of the
@@ -33,8 +35,8 @@
 // (runs/emodb/<table>.md, .json and <table>-<row>.svg, validation curves of both
 // engines) covers every finished run of the same settings, both engines side by side.
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { getGpu, type Gpu } from '../src/kernels/gpu.js';
 import { scanDataArgs, CLASS_NAMES } from '../src/data/sources.js';
 import { leaveOneSpeakerOut, splitItems } from '../src/data/split.js';
@@ -94,6 +96,7 @@ function parseOptions() {
       'lr-patience': { type: 'string', default: String(DEFAULT_RUN.callbacks.reduceLrPatience) },
       only: { type: 'string' },
       summary: { type: 'boolean', default: false },
+      archive: { type: 'string' },
     },
   });
 }
@@ -126,6 +129,8 @@ const numbers = {
 const seeds = values.seeds!.split(',').map(Number);
 if (seeds.some((v) => !Number.isInteger(v) || v < 0)) fail(`--seeds: a comma-separated list of non-negative integers, not '${values.seeds}'`);
 const outRoot = resolve(values.out!);
+const archiveRoot = values.archive === undefined ? null : resolve(values.archive);
+if (archiveRoot === outRoot) fail('--archive: a folder other than --out');
 
 const base: Omit<RunOptions, 'out'> = {
   ...DEFAULT_RUN,
@@ -331,6 +336,11 @@ for (const t of [table]) {
         writeFileSync(join(dir, 'row.json'), JSON.stringify(row));
       }
       rows.push(row);
+      if (archiveRoot) {
+        const to = join(archiveRoot, relative(outRoot, dir));
+        mkdirSync(to, { recursive: true });
+        for (const f of ['row.json', 'history.json', 'config.json']) copyFileSync(join(dir, f), join(to, f));
+      }
       const key = row.name.replace(/-?seed\d+$/, '') || 'recipe';
       const h = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) as { val_accuracy: number }[];
       histories.set(key, [...(histories.get(key) ?? []), { engine: e, val: h.map((x) => x.val_accuracy) }]);
