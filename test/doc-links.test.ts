@@ -73,6 +73,11 @@ function containsWord(line: string, name: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_$])${escapeRegExp(name)}($|[^A-Za-z0-9_$])`).test(line);
 }
 
+/** A line that defines `name` as a function, class, WGSL fn, struct, constant, type or interface. */
+function definitionPattern(name: string): RegExp {
+  return new RegExp(`(^|[^A-Za-z0-9_$])(function\\*?|class|fn|struct|const|let|var|override|interface|type|enum)\\s+${escapeRegExp(name)}($|[^A-Za-z0-9_$])`);
+}
+
 /** `Class.method` may point at the line that defines `method`. */
 function lineNames(line: string, ident: string): boolean {
   if (containsWord(line, ident)) return true;
@@ -109,6 +114,14 @@ function problemsOf(doc: string, link: AnchoredLink): string[] {
     const found = lines.findIndex((l) => lineNames(l, ident));
     const hint = found >= 0 ? ` (first line naming it: L${found + 1})` : ' (no line of the file names it)';
     problems.push(`${where}: line ${link.first} does not contain ${ident}; it now reads ${JSON.stringify(line.trim())}${hint}`);
+  } else if (ident !== null && !ident.includes('.')) {
+    // Where the file defines the symbol, the link points at the definition, not at a
+    // call that happens to sit on the old line number.
+    const defines = definitionPattern(ident);
+    const found = lines.findIndex((l) => defines.test(l));
+    if (found >= 0 && !defines.test(line)) {
+      problems.push(`${where}: line ${link.first} uses ${ident} but L${found + 1} defines it; it now reads ${JSON.stringify(line.trim())}`);
+    }
   }
   return problems;
 }
