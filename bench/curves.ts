@@ -16,7 +16,10 @@ export function compareCurvesSvg(title: string, groups: CurveGroup[]): string {
   const epochs = Math.max(2, ...groups.flatMap((g) => g.runs.map((r) => r.length)));
   const px = (e: number): string => (x0 + ((e - 1) / (epochs - 1)) * w).toFixed(1);
   const py = (v: number): string => (y0 + h - Math.min(1, Math.max(0, v)) * h).toFixed(1);
-  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${x0 + w + 180}" height="${y0 + h + 60}" font-family="sans-serif" font-size="12">\n`;
+  // The legend's text, at about 7 px a character of 12-px sans-serif, must fit the canvas.
+  const legend = groups.map((g) => `${g.label} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})`);
+  const right = Math.max(180, 60 + 7 * Math.max(0, ...legend.map((t) => t.length)));
+  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${x0 + w + right}" height="${y0 + h + 60}" font-family="sans-serif" font-size="12">\n`;
   s += `<rect width="100%" height="100%" fill="#ffffff"/>\n<text x="${x0}" y="24" font-size="14" font-weight="bold">${esc(title)}</text>\n`;
   s += `<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#333333"/>\n`;
   for (let v = 0; v <= 1.0001; v += 0.2) {
@@ -31,7 +34,7 @@ export function compareCurvesSvg(title: string, groups: CurveGroup[]): string {
       if (d) s += `<path d="${d}" fill="none" stroke="${g.color}" stroke-opacity="0.7" stroke-width="1.5"/>\n`;
     }
     const ly = y0 + 10 + gi * 20;
-    s += `<line x1="${x0 + w + 12}" y1="${ly}" x2="${x0 + w + 36}" y2="${ly}" stroke="${g.color}" stroke-width="2"/><text x="${x0 + w + 42}" y="${ly + 4}">${esc(g.label)} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})</text>\n`;
+    s += `<line x1="${x0 + w + 12}" y1="${ly}" x2="${x0 + w + 36}" y2="${ly}" stroke="${g.color}" stroke-width="2"/><text x="${x0 + w + 42}" y="${ly + 4}">${esc(legend[gi]!)}</text>\n`;
   });
   return `${s}</svg>\n`;
 }
